@@ -1,0 +1,67 @@
+// The `ggjobs` command. Thin on purpose: each subcommand lives in commands/ and calls into the parts
+// of src/ that do the work; this file only wires them up and maps errors to exit codes.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { GgjobsError } from '../errors.js';
+import { registerLocal } from './commands/local.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Holds the exit code a subcommand decided on (commander actions cannot return one). */
+export interface CommandResult {
+  exitCode: number;
+}
+
+export function buildProgram(io: CliIo, result: CommandResult): Command {
+  const program = new Command('ggjobs')
+    .description('AWS IoT Greengrass v2 device agent for continuous, namespaced IoT jobs')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .showHelpAfterError('(run ggjobs --help for usage)')
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  registerLocal(program, io, result);
+  return program;
+}
+
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const result: CommandResult = { exitCode: EXIT.ok };
+  const program = buildProgram(io, result);
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv);
+    return result.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exitCode 0; everything else is a usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof GgjobsError) {
+      io.stderr(`ggjobs: ${err.message}\n`);
+      return exitCodeFor(err);
+    }
+    io.stderr(
+      `ggjobs: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return EXIT.failure;
+  }
+}
