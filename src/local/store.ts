@@ -1,0 +1,300 @@
+// The in-memory model of the local AWS IoT stack: things, thing groups, jobs and their executions.
+// No I/O and an injectable clock, so every rule is testable directly. The control plane (REST-JSON)
+// and the data plane (Jobs over MQTT) are both thin adapters over this class. After every operation
+// that changed a thing's pending executions or an execution's status, it emits 'execution-changed'
+// once per (thing, job), so the data plane can notify the device; listeners run after the operation
+// has finished and see a consistent model.
+//
+// Control-plane methods throw ServiceError (AWS exception names); data-plane methods throw
+// DataPlaneError (Jobs MQTT error codes). The rules live in job-control.ts, job-device.ts,
+// job-book.ts and execution-rules.ts; this class only composes them.
+
+import { EventEmitter } from 'node:events';
+import type { ExecutionStatus } from './execution-rules.js';
+import { type ExecutionChangedEvent, JobBook } from './job-book.js';
+import * as control from './job-control.js';
+import * as device from './job-device.js';
+import {
+  compareByQueue,
+  type Execution,
+  type ExecutionRecord,
+  type JobProcessDetails,
+  type JobRecord,
+  type JobStatus,
+  processDetails,
+  publicExecution,
+  type TargetSelection,
+} from './job-model.js';
+import { DataPlaneError, ServiceError } from './store-errors.js';
+import {
+  type CreateThingGroupInput,
+  type CreateThingInput,
+  type ThingGroupRecord,
+  type ThingRecord,
+  ThingRegistry,
+} from './thing-registry.js';
+
+export type { ExecutionStatus } from './execution-rules.js';
+export { type ExecutionChangedEvent, MAX_JOB_TARGETS } from './job-book.js';
+export type { CreateJobInput } from './job-control.js';
+export type { StartNextRequest, UpdateExecutionRequest } from './job-device.js';
+export type {
+  Execution,
+  JobProcessDetails,
+  JobRecord,
+  JobStatus,
+  TargetAssociation,
+  TargetSelection,
+} from './job-model.js';
+export type { DataPlaneErrorCode, ExecutionState, ServiceErrorType } from './store-errors.js';
+export { DataPlaneError, ServiceError } from './store-errors.js';
+export type {
+  CreateThingGroupInput,
+  CreateThingInput,
+  ThingGroupRecord,
+  ThingRecord,
+} from './thing-registry.js';
+
+export interface LocalStoreOptions {
+  region: string;
+  accountId: string;
+  /** Milliseconds since the epoch; defaults to Date.now. Stored times are integer epoch seconds. */
+  now?: () => number;
+}
+
+export interface LocalStore {
+  on(event: 'execution-changed', listener: (event: ExecutionChangedEvent) => void): this;
+  off(event: 'execution-changed', listener: (event: ExecutionChangedEvent) => void): this;
+  emit(event: 'execution-changed', payload: ExecutionChangedEvent): boolean;
+}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed events for the EventEmitter subclass
+export class LocalStore extends EventEmitter {
+  readonly region: string;
+  readonly accountId: string;
+  private readonly registry: ThingRegistry;
+  private readonly book: JobBook;
+
+  constructor(options: LocalStoreOptions) {
+    super();
+    this.region = options.region;
+    this.accountId = options.accountId;
+    const now = options.now ?? Date.now;
+    this.registry = new ThingRegistry(options.region, options.accountId);
+    this.book = new JobBook(this.registry, options.region, options.accountId, () => Math.floor(now() / 1000));
+  }
+
+  // ---------------------------------------------------------------- registry (control plane)
+
+  /** CreateThing; an identical repeat returns the same thing, a conflicting one is refused. */
+  createThing(input: CreateThingInput): ThingRecord {
+    return this.registry.createThing(input, this.book.seconds()).thing;
+  }
+
+  describeThing(thingName: string): ThingRecord {
+    return this.registry.thing(thingName);
+  }
+
+  createThingGroup(input: CreateThingGroupInput): ThingGroupRecord {
+    return this.registry.createThingGroup(input, this.book.seconds());
+  }
+
+  describeThingGroup(groupName: string): ThingGroupRecord & { rootToParentThingGroups: ThingGroupRecord[] } {
+    const group = this.registry.group(groupName);
+    const ancestors = this.registry.ancestors(groupName).map((name) => this.registry.group(name));
+    return { ...group, rootToParentThingGroups: ancestors };
+  }
+
+  /** The group with this name or id, if it exists (no error: used for filters). */
+  findThingGroup(by: { name?: string; id?: string }): ThingGroupRecord | undefined {
+    return this.registry.findGroup(by);
+  }
+
+  thingGroupsForThing(thingName: string): ThingGroupRecord[] {
+    this.registry.thing(thingName);
+    return this.registry.groupsOf(thingName);
+  }
+
+  /** Continuous jobs targeting the group (or a parent group) queue an execution for the thing. */
+  addThingToThingGroup(thingName: string, groupName: string): void {
+    this.registry.addMember(groupName, thingName);
+    control.thingJoined(this.book, thingName);
+    this.announce();
+  }
+
+  /** Continuous jobs that no longer reach the thing mark its QUEUED execution REMOVED. */
+  removeThingFromThingGroup(thingName: string, groupName: string): void {
+    this.registry.removeMember(groupName, thingName);
+    control.thingLeft(this.book, thingName);
+    this.announce();
+  }
+
+  // ---------------------------------------------------------------- jobs (control plane)
+
+  createJob(input: control.CreateJobInput): JobRecord {
+    return this.announce(control.createJob(this.book, input));
+  }
+
+  /** The job record (treat as read-only). Throws ResourceNotFoundException. */
+  describeJob(jobId: string): JobRecord {
+    return this.book.job(jobId).record;
+  }
+
+  jobProcessDetails(jobId: string): JobProcessDetails {
+    const state = this.book.job(jobId);
+    return processDetails(state.record, this.book.latestPerThing(state));
+  }
+
+  getJobDocument(jobId: string): string {
+    return this.book.job(jobId).record.document;
+  }
+
+  /** ListJobs, in creation order. A thing group filter (name or id) keeps the jobs that target the group. */
+  listJobs(filter: {
+    status?: JobStatus;
+    targetSelection?: TargetSelection;
+    namespaceId?: string;
+    thingGroupName?: string;
+    thingGroupId?: string;
+  }): JobRecord[] {
+    const byGroup = filter.thingGroupName !== undefined || filter.thingGroupId !== undefined;
+    const groupArn = byGroup
+      ? this.registry.findGroup({ name: filter.thingGroupName, id: filter.thingGroupId })?.thingGroupArn
+      : undefined;
+    return [...this.book.jobs.values()]
+      .map((state) => state.record)
+      .filter(
+        (job) =>
+          (filter.status === undefined || job.status === filter.status) &&
+          (filter.targetSelection === undefined || job.targetSelection === filter.targetSelection) &&
+          (filter.namespaceId === undefined || job.namespaceId === filter.namespaceId) &&
+          (!byGroup || (groupArn !== undefined && job.targets.includes(groupArn))),
+      );
+  }
+
+  /** AssociateTargetsWithJob (rules and error order: job-control.ts). */
+  associateTargetsWithJob(
+    jobId: string,
+    targets: string[],
+    options: { comment?: string; namespaceId?: string } = {},
+  ): JobRecord {
+    return this.announce(control.associateTargetsWithJob(this.book, jobId, targets, options));
+  }
+
+  cancelJob(
+    jobId: string,
+    options: { force?: boolean; comment?: string; reasonCode?: string } = {},
+  ): JobRecord {
+    return this.announce(control.cancelJob(this.book, jobId, options));
+  }
+
+  deleteJob(jobId: string, options: { force?: boolean; namespaceId?: string } = {}): void {
+    this.announce(control.deleteJob(this.book, jobId, options));
+  }
+
+  /** ListJobExecutionsForJob: every execution of the job, oldest first. */
+  listExecutionsForJob(jobId: string, status?: ExecutionStatus): Execution[] {
+    return this.book
+      .job(jobId)
+      .executions.filter((execution) => status === undefined || execution.status === status)
+      .sort(compareByQueue)
+      .map(publicExecution);
+  }
+
+  /** ListJobExecutionsForThing: the thing's executions across jobs, oldest first. */
+  listExecutionsForThing(
+    thingName: string,
+    filter: { status?: ExecutionStatus; namespaceId?: string; jobId?: string } = {},
+  ): Execution[] {
+    const found: ExecutionRecord[] = [];
+    for (const state of this.book.jobs.values()) {
+      if (filter.jobId !== undefined && state.record.jobId !== filter.jobId) continue;
+      if (filter.namespaceId !== undefined && state.record.namespaceId !== filter.namespaceId) continue;
+      for (const execution of state.executions) {
+        if (execution.thingName !== thingName) continue;
+        if (filter.status === undefined || execution.status === filter.status) found.push(execution);
+      }
+    }
+    return found.sort(compareByQueue).map(publicExecution);
+  }
+
+  /** DescribeJobExecution (control plane): the latest execution, or the numbered one. */
+  describeJobExecution(thingName: string, jobId: string, executionNumber?: number): Execution {
+    const execution = this.book.findExecution(this.book.job(jobId), thingName, executionNumber);
+    if (!execution) {
+      const numbered = executionNumber === undefined ? '' : ` with execution number ${executionNumber}`;
+      throw new ServiceError(
+        'ResourceNotFoundException',
+        `No job execution of job ${jobId} for thing ${thingName}${numbered}.`,
+      );
+    }
+    return publicExecution(execution);
+  }
+
+  cancelJobExecution(
+    thingName: string,
+    jobId: string,
+    options: { force?: boolean; expectedVersion?: number; statusDetails?: Record<string, string> } = {},
+  ): void {
+    this.announce(control.cancelJobExecution(this.book, thingName, jobId, options));
+  }
+
+  // ---------------------------------------------------------------- data plane (Jobs over MQTT)
+
+  /** The job document text. Throws DataPlaneError ResourceNotFound. */
+  jobDocument(jobId: string): string {
+    const state = this.book.jobs.get(jobId);
+    if (!state) throw new DataPlaneError('ResourceNotFound', `Job ${jobId} does not exist.`);
+    return state.record.document;
+  }
+
+  jobNamespace(jobId: string): string | undefined {
+    return this.book.jobs.get(jobId)?.record.namespaceId;
+  }
+
+  /** Executions of jobs in exactly this namespace (undefined = jobs created without one), oldest first. */
+  pendingExecutions(
+    thingName: string,
+    namespaceId?: string,
+  ): { inProgress: Execution[]; queued: Execution[] } {
+    return device.pendingExecutions(this.book, thingName, namespaceId);
+  }
+
+  /** IN_PROGRESS executions first, then QUEUED ones, each oldest first. */
+  nextPendingExecution(thingName: string, namespaceId?: string): Execution | undefined {
+    const { inProgress, queued } = this.pendingExecutions(thingName, namespaceId);
+    return inProgress[0] ?? queued[0];
+  }
+
+  /**
+   * DescribeJobExecution (data plane). An execution in a terminal status is returned as it is: a plain
+   * describe does not answer TerminalStateReached.
+   */
+  describeExecution(
+    thingName: string,
+    jobId: string,
+    options: { namespaceId?: string; executionNumber?: number } = {},
+  ): Execution {
+    return publicExecution(device.deviceExecution(this.book, thingName, jobId, options).execution);
+  }
+
+  /** UpdateJobExecution (data plane; rules and error order: job-device.ts). */
+  updateExecution(thingName: string, jobId: string, request: device.UpdateExecutionRequest): Execution {
+    return this.announce(device.updateExecution(this.book, thingName, jobId, request));
+  }
+
+  /** StartNextPendingJobExecution: starts the next QUEUED one, or returns the IN_PROGRESS one unchanged. */
+  startNextPendingExecution(
+    thingName: string,
+    namespaceId?: string,
+    request: device.StartNextRequest = {},
+  ): Execution | undefined {
+    return this.announce(device.startNextPendingExecution(this.book, thingName, namespaceId, request));
+  }
+
+  /** Emits the changes the finished operation made, then passes its result through. */
+  private announce<T = void>(result?: T): T {
+    for (const event of this.book.takeChanges()) this.emit('execution-changed', event);
+    return result as T;
+  }
+}
