@@ -38,6 +38,10 @@ export class JobNotInProgressError extends declare('GGJOBS_ERR_JOB_NOT_IN_PROGRE
 export class JobTargetsFullError extends declare('GGJOBS_ERR_JOB_TARGETS_FULL') {}
 /** The service refused the association for a reason not covered above (InvalidRequestException). */
 export class AssociationRefusedError extends declare('GGJOBS_ERR_ASSOCIATION_REFUSED') {}
+/** The job is in another namespace than config namespaceId (the device would listen on the wrong topics). */
+export class JobNamespaceMismatchError extends declare('GGJOBS_ERR_JOB_NAMESPACE_MISMATCH') {}
+/** AWS refused the device's credentials or its IAM policy does not allow the call. */
+export class ControlPlaneAccessDeniedError extends declare('GGJOBS_ERR_CONTROL_PLANE_ACCESS_DENIED') {}
 
 // --- AWS unreachable / still throttled after retries (exit 4) ---
 export class ControlPlaneUnavailableError extends declare('GGJOBS_ERR_CONTROL_PLANE_UNAVAILABLE') {}
@@ -67,9 +71,23 @@ export class JobDocumentInvalidError extends declare('GGJOBS_ERR_JOB_DOCUMENT_IN
 /** A handler or command may not run (path escape, unsafe mode, not allowed); the job FAILS. */
 export class ExecutionRefusedError extends declare('GGJOBS_ERR_EXECUTION_REFUSED') {}
 export class DownloadError extends declare('GGJOBS_ERR_DOWNLOAD') {}
+/** The job was aborted (service cancel or shutdown) while running; thrown by RunJob after every
+ *  process it started is gone. `step` names the step that was running, if any. */
+export class JobAbortedError extends GgjobsError {
+  static readonly code = 'GGJOBS_ERR_JOB_ABORTED';
+  readonly step: string | undefined;
+  constructor(message: string, step?: string, options?: { cause?: unknown }) {
+    super('GGJOBS_ERR_JOB_ABORTED', message, options);
+    this.step = step;
+  }
+}
 
 // --- greengrass ---
 export class GreengrassIpcError extends declare('GGJOBS_ERR_GREENGRASS_IPC') {}
+
+// --- local stack ---
+/** A local stack listener (MQTT or HTTP) cannot listen: port in use, not permitted, bad host. */
+export class LocalStackListenError extends declare('GGJOBS_ERR_LOCAL_LISTEN') {}
 
 export function isGgjobsError(err: unknown): err is GgjobsError {
   return err instanceof GgjobsError;

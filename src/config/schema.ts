@@ -159,6 +159,9 @@ export const iotCoreTransportSchema = z
     /** Defaults to thingName. */
     clientId: z.string().min(1).max(128).optional(),
     keepaliveSeconds: intField(5, 1_200).default(60),
+    /** Reconnect backoff bounds (the device SDK adds jitter). */
+    reconnectMinMs: intField(10, 600_000).default(1_000),
+    reconnectMaxMs: intField(10, 600_000).default(30_000),
   })
   .strict();
 
@@ -182,6 +185,14 @@ export const executorSchema = z
     killGraceSeconds: intField(0, 600).default(10),
     /** Largest file a download step accepts. */
     maxDownloadBytes: intField(1, 2 ** 40).default(1024 ** 3),
+    /** Extra variables for every step's environment (e.g. http_proxy, GGJOBS_DRY_RUN); the agent's own
+     *  environment is never passed on. GGJOBS_JOB_ID and the other per-job variables cannot be overridden. */
+    environment: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be an environment variable name' }),
+        z.string().refine((v) => !v.includes('\0'), { error: 'must not contain NUL characters' }),
+      )
+      .default({}),
   })
   .strict();
 

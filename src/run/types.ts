@@ -32,7 +32,8 @@ export interface JobContext {
   /** Must be awaited before a step's side effects: the journal records the step first. */
   onStepStart(step: StepStart): Promise<void>;
   /** Optional progress (shown by `ggjobs demo` and logged); never affects the outcome. */
-  onStepEnd?(step: StepStart & { ok: boolean; reason?: string }): void;
+  /** `skipped` is set for steps passed over when resuming after a restart (they ran before it). */
+  onStepEnd?(step: StepStart & { ok: boolean; reason?: string; skipped?: boolean }): void;
   log: Logger;
 }
 

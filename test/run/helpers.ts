@@ -1,0 +1,86 @@
+// Shared scaffolding for the executor tests: temporary handler directories (removed by cleanup()),
+// a recording JobContext, an executor config with short kill grace, and a bounded poll.
+import { chmod, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ExecutorConfig, executorSchema } from '../../src/config/schema.js';
+import { silentLogger } from '../../src/log.js';
+import type { JobContext, JobOutcome, StepStart } from '../../src/run/types.js';
+
+const created: string[] = [];
+
+/** A fresh directory under os.tmpdir() with `mode`, returned by its real path. */
+export async function makeTempDir(mode = 0o700, prefix = 'ggjobs-run-'): Promise<string> {
+  const dir = await realpath(await mkdtemp(join(tmpdir(), prefix)));
+  created.push(dir);
+  await chmod(dir, mode);
+  return dir;
+}
+
+export async function writeHandler(dir: string, name: string, script: string, mode = 0o700): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, `#!/bin/sh\n${script}\n`);
+  await chmod(file, mode);
+  return file;
+}
+
+export async function cleanup(): Promise<void> {
+  for (const dir of created.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
+export function executorConfig(overrides: Record<string, unknown> = {}): ExecutorConfig {
+  return executorSchema.parse({ defaultStepTimeoutSeconds: 60, killGraceSeconds: 1, ...overrides });
+}
+
+export interface RecordingContext {
+  context: JobContext;
+  started: StepStart[];
+  ended: Array<StepStart & { ok: boolean; reason?: string; skipped?: boolean }>;
+  controller: AbortController;
+}
+
+export function recordingContext(overrides: Partial<JobContext> = {}): RecordingContext {
+  const started: StepStart[] = [];
+  const ended: RecordingContext['ended'] = [];
+  const controller = new AbortController();
+  const context: JobContext = {
+    jobId: 'maintenance-job',
+    namespaceId: 'acme-ops',
+    thingName: 'core-device-7',
+    executionNumber: 3,
+    signal: controller.signal,
+    async onStepStart(step) {
+      started.push(step);
+    },
+    onStepEnd(step) {
+      ended.push(step);
+    },
+    log: silentLogger(),
+    ...overrides,
+  };
+  return { context, started, ended, controller };
+}
+
+/** A one-step runHandler document. */
+export function handlerDocument(handler: string, args: string[] = [], action: Record<string, unknown> = {}) {
+  return {
+    version: '1.0',
+    steps: [{ action: { name: 'Run', type: 'runHandler', input: { handler, args }, ...action } }],
+  };
+}
+
+/** Polls `condition` every 20 ms for at most `timeoutMs`; throws when it never holds. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export function statusOf(outcome: JobOutcome): string {
+  return `${outcome.status}: ${outcome.statusDetails.reason ?? ''}`;
+}
