@@ -10,7 +10,7 @@
 // job-book.ts and execution-rules.ts; this class only composes them.
 
 import { EventEmitter } from 'node:events';
-import type { ExecutionStatus } from './execution-rules.js';
+import { type ExecutionStatus, isTerminal } from './execution-rules.js';
 import { type ExecutionChangedEvent, JobBook } from './job-book.js';
 import * as control from './job-control.js';
 import * as device from './job-device.js';
@@ -267,15 +267,23 @@ export class LocalStore extends EventEmitter {
   }
 
   /**
-   * DescribeJobExecution (data plane). An execution in a terminal status is returned as it is: a plain
-   * describe does not answer TerminalStateReached.
+   * DescribeJobExecution (data plane). An execution in a terminal status answers TerminalStateReached,
+   * as the Jobs MQTT API documents for describing a job in a terminal state; the control plane's
+   * describeJobExecution still returns it.
    */
   describeExecution(
     thingName: string,
     jobId: string,
     options: { namespaceId?: string; executionNumber?: number } = {},
   ): Execution {
-    return publicExecution(device.deviceExecution(this.book, thingName, jobId, options).execution);
+    const { execution } = device.deviceExecution(this.book, thingName, jobId, options);
+    if (isTerminal(execution.status)) {
+      throw new DataPlaneError(
+        'TerminalStateReached',
+        `The job execution of job ${jobId} for thing ${thingName} is in terminal state ${execution.status}.`,
+      );
+    }
+    return publicExecution(execution);
   }
 
   /** UpdateJobExecution (data plane; rules and error order: job-device.ts). */

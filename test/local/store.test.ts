@@ -82,8 +82,11 @@ describe('LocalStore executions', () => {
       numberOfQueuedThings: 0,
     });
     expect(events.length).toBe(3);
-    // a terminal execution is still describable on the data plane
-    expect(store.describeExecution('t1', 'j').status).toBe('SUCCEEDED');
+    // the control plane still shows a terminal execution; the data plane answers TerminalStateReached
+    expect(store.describeJobExecution('t1', 'j').status).toBe('SUCCEEDED');
+    expect((catchError(() => store.describeExecution('t1', 'j')) as DataPlaneError).code).toBe(
+      'TerminalStateReached',
+    );
   });
 
   it('refuses bad transitions, stale versions and bad statusDetails with the Jobs error codes', () => {
@@ -165,7 +168,7 @@ describe('LocalStore executions', () => {
     expect(store.describeExecution('t2', 'c')).toMatchObject({ status: 'QUEUED', executionNumber: 2 });
     events.length = 0;
     store.removeThingFromThingGroup('t2', 'g');
-    expect(store.describeExecution('t2', 'c')).toMatchObject({ status: 'REMOVED', versionNumber: 2 });
+    expect(store.describeJobExecution('t2', 'c')).toMatchObject({ status: 'REMOVED', versionNumber: 2 });
     expect(events).toEqual([{ thingName: 't2', jobId: 'c' }]);
     // back in the group: a new execution, because the removed one never ran
     store.addThingToThingGroup('t2', 'g');
@@ -216,9 +219,9 @@ describe('LocalStore executions', () => {
       comment: 'stop',
     });
     expect(store.describeExecution('t1', 'j').status).toBe('IN_PROGRESS');
-    expect(store.describeExecution('t2', 'j').status).toBe('CANCELED');
+    expect(store.describeJobExecution('t2', 'j').status).toBe('CANCELED');
     store.cancelJob('j', { force: true });
-    expect(store.describeExecution('t1', 'j')).toMatchObject({ status: 'CANCELED', forceCanceled: true });
+    expect(store.describeJobExecution('t1', 'j')).toMatchObject({ status: 'CANCELED', forceCanceled: true });
     const late = catchError(() =>
       store.updateExecution('t1', 'j', { status: 'SUCCEEDED' }),
     ) as DataPlaneError;

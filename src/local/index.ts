@@ -1,0 +1,156 @@
+// The embedded local AWS IoT stack: one in-memory store shared by a REST-JSON control plane that the
+// real AWS SDK talks to (HTTP) and the Jobs MQTT data plane (an aedes broker). Everything listens on
+// loopback by default; port 0 picks a free port. Used by the tests, `npm start` and `ggjobs local`.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LocalStackListenError } from '../errors.js';
+import { type Logger, silentLogger } from '../log.js';
+import { LOCAL_ACCOUNT_ID } from './arn.js';
+import { type LocalBroker, startBroker } from './broker.js';
+import { createControlPlaneServer } from './control-plane/server.js';
+import { attachJobsDataPlane, type JobsDataPlane } from './data-plane/jobs-data-plane.js';
+import type { NotifyTopicsMode } from './data-plane/topics.js';
+import { type RateLimit, RequestGate } from './request-gate.js';
+import { LocalStore } from './store.js';
+
+export type { NotifyTopicsMode } from './data-plane/topics.js';
+export { NOTIFY_TOPICS_MODES } from './data-plane/topics.js';
+
+export type { RateLimit } from './request-gate.js';
+
+export interface LocalStackOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 1883; 0 = any free port (tests always use 0). */
+  mqttPort?: number;
+  /** Default 4580; 0 = any free port. */
+  httpPort?: number;
+  /** Default 'us-east-1'. */
+  region?: string;
+  /** Which notify topic forms are published for namespaced jobs; default 'both'. */
+  notifyTopics?: NotifyTopicsMode;
+  /** Per operation: AWS names ('DescribeJob', ...) and 'data:'-prefixed data-plane ones. */
+  rateLimits?: Record<string, RateLimit>;
+  logger?: Logger;
+}
+
+export interface LocalStack {
+  /** mqtt://HOST:PORT */
+  mqttUrl: string;
+  /** http://HOST:PORT (new IoTClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })) */
+  controlPlaneEndpoint: string;
+  region: string;
+  /** Fixed 12-digit local account id. */
+  accountId: string;
+  /**
+   * Requests received per operation: AWS names ('DescribeJob', 'AssociateTargetsWithJob', ...) and
+   * data-plane ones prefixed 'data:' ('data:DescribeJobExecution', 'data:UpdateJobExecution',
+   * 'data:GetPendingJobExecutions', 'data:StartNextPendingJobExecution'); no argument = total.
+   */
+  requestCount(operation?: string): number;
+  setRateLimit(operation: string, limit: RateLimit | undefined): void;
+  /** Closes the MQTT listener and drops clients (state is kept). */
+  stopBroker(): Promise<void>;
+  /** Listens again on the SAME port. */
+  startBroker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_MQTT_PORT = 1883;
+export const DEFAULT_HTTP_PORT = 4580;
+export const DEFAULT_REGION = 'us-east-1';
+
+/** An http(s) URL host part: IPv6 addresses go in brackets. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Turns a listen failure into an error that says which listener and address. */
+function listenError(what: string, host: string, port: number, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new LocalStackListenError(`${what} port ${port} on ${host} is already in use`, { cause: err });
+  }
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new LocalStackListenError(`${what} cannot listen on ${host}:${port} (${code})`, { cause: err });
+  }
+  return err;
+}
+
+async function listenHttp(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(listenError('the control plane (HTTP)', host, port, err));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function closeHttp(server: Server): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // The AWS SDK keeps connections alive; without this close() would wait for them to time out.
+  server.closeAllConnections();
+  await closed;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? DEFAULT_REGION;
+  const logger = options.logger ?? silentLogger();
+  const accountId = LOCAL_ACCOUNT_ID;
+
+  const store = new LocalStore({ region, accountId });
+  const gate = new RequestGate(options.rateLimits);
+  const httpServer = createControlPlaneServer({ store, gate, logger });
+  let broker: LocalBroker | undefined;
+  let dataPlane: JobsDataPlane | undefined;
+  try {
+    const httpPort = await listenHttp(httpServer, options.httpPort ?? DEFAULT_HTTP_PORT, host);
+    const mqttPort = options.mqttPort ?? DEFAULT_MQTT_PORT;
+    broker = await startBroker({ host, port: mqttPort, logger }).catch((err: unknown) => {
+      throw listenError('the MQTT broker', host, mqttPort, err);
+    });
+    dataPlane = attachJobsDataPlane({
+      broker,
+      store,
+      gate,
+      notifyTopics: options.notifyTopics ?? 'both',
+      logger,
+    });
+    const readyBroker = broker;
+    const readyDataPlane = dataPlane;
+    let closing: Promise<void> | undefined;
+    const stack: LocalStack = {
+      mqttUrl: `mqtt://${urlHost(host)}:${readyBroker.port}`,
+      controlPlaneEndpoint: `http://${urlHost(host)}:${httpPort}`,
+      region,
+      accountId,
+      requestCount: (operation) => gate.count(operation),
+      setRateLimit: (operation, limit) => gate.setLimit(operation, limit),
+      stopBroker: () => readyBroker.stop(),
+      startBroker: () => readyBroker.start(),
+      close() {
+        closing ??= (async () => {
+          readyDataPlane.close();
+          await Promise.all([readyBroker.close(), closeHttp(httpServer)]);
+          logger.debug('local stack closed');
+        })();
+        return closing;
+      },
+    };
+    logger.info(
+      { mqttUrl: stack.mqttUrl, controlPlaneEndpoint: stack.controlPlaneEndpoint, region },
+      'local AWS IoT stack listening',
+    );
+    return stack;
+  } catch (err) {
+    dataPlane?.close();
+    await broker?.close();
+    await closeHttp(httpServer);
+    throw err;
+  }
+}
