@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { GgjobsError } from '../errors.js';
+import { registerEnroll } from './commands/enroll.js';
 import { registerLocal } from './commands/local.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
@@ -37,10 +38,14 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerLocal(program, io, result);
+  registerEnroll(program, io, result);
   return program;
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  // package-lock pins an AWS SDK release that supports Node 20; its notice about *future* releases
+  // needing Node 22 is not actionable on a device, so it is not printed into the agent's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const result: CommandResult = { exitCode: EXIT.ok };
   const program = buildProgram(io, result);
   if (argv.length <= 2) {
