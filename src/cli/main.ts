@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { GgjobsError } from '../errors.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerLocal } from './commands/local.js';
+import { registerStatus } from './commands/status.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export function packageVersion(): string {
@@ -39,6 +40,7 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
     .exitOverride();
   registerLocal(program, io, result);
   registerEnroll(program, io, result);
+  registerStatus(program, io, result);
   return program;
 }
 

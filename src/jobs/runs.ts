@@ -1,0 +1,116 @@
+// Calls the runner for an execution the journal shows as started, and hands its outcome back to the
+// listener. Owns the AbortController of each running job and the JobContext the runner sees.
+import { JournalError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { JobContext, JobOutcome, RunJob, StepStart } from '../run/types.js';
+import { type ExecutionEvent, type ExecutionState, isFinalStatus } from './execution.js';
+import type { JobIds } from './topics.js';
+
+export interface RunsOptions {
+  ids: JobIds;
+  runJob: RunJob;
+  log: Logger;
+  state: (executionNumber: number) => ExecutionState | undefined;
+  /** Resolves once the event's journal writes are done; `persisted` is false if one failed. */
+  dispatch: (executionNumber: number, event: ExecutionEvent) => Promise<{ persisted: boolean }>;
+}
+
+interface Running {
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/** A runner result the listener can report; anything else is a runner bug (reported FAILED). */
+function checkOutcome(value: unknown): JobOutcome | string {
+  const o = value as Partial<JobOutcome> | null;
+  if (!o || typeof o !== 'object' || typeof o.status !== 'string' || !isFinalStatus(o.status)) {
+    return `runner returned no valid outcome (status must be SUCCEEDED, FAILED or REJECTED)`;
+  }
+  const details = o.statusDetails && typeof o.statusDetails === 'object' ? o.statusDetails : {};
+  return { status: o.status, statusDetails: details as Record<string, string> };
+}
+
+export class Runs {
+  private readonly running = new Map<number, Running>();
+
+  constructor(private readonly opts: RunsOptions) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  numbers(): number[] {
+    return [...this.running.keys()];
+  }
+
+  start(executionNumber: number, document: unknown, resumeFromStep?: number): void {
+    if (this.running.has(executionNumber)) return;
+    const { ids, log, dispatch } = this.opts;
+    const controller = new AbortController();
+    const jobLog = log.child({ executionNumber });
+    const context: JobContext = {
+      jobId: ids.jobId,
+      namespaceId: ids.namespaceId,
+      thingName: ids.thingName,
+      executionNumber,
+      signal: controller.signal,
+      ...(resumeFromStep !== undefined ? { resumeFromStep } : {}),
+      onStepStart: async (step: StepStart) => {
+        const s = this.opts.state(executionNumber);
+        if (controller.signal.aborted || s?.phase !== 'started' || !s.running) {
+          throw new JournalError(
+            `execution ${executionNumber} is no longer running; step ${step.index} not started`,
+          );
+        }
+        const { persisted } = await dispatch(executionNumber, { type: 'stepStarted', step });
+        if (!persisted)
+          throw new JournalError(`could not journal step ${step.index} (${step.name}); not starting it`);
+        jobLog.info({ step: step.name, index: step.index }, 'step started');
+      },
+      onStepEnd: (step) =>
+        jobLog.info({ step: step.name, index: step.index, ok: step.ok, reason: step.reason }, 'step ended'),
+      log: jobLog,
+    };
+    jobLog.info({ resumeFromStep }, 'running job');
+    const done = Promise.resolve()
+      .then(() => this.opts.runJob(document, context))
+      .then(
+        (value) => {
+          const checked = checkOutcome(value);
+          return typeof checked === 'string'
+            ? dispatch(executionNumber, { type: 'runSettled', error: checked })
+            : dispatch(executionNumber, { type: 'runSettled', outcome: checked });
+        },
+        (err) => {
+          const reason = controller.signal.aborted ? ` (aborted: ${String(controller.signal.reason)})` : '';
+          jobLog.info({ err: (err as Error)?.message }, `job threw${reason}`);
+          return dispatch(executionNumber, {
+            type: 'runSettled',
+            error: `${(err as Error)?.message ?? err}`,
+          });
+        },
+      )
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => this.running.delete(executionNumber));
+    this.running.set(executionNumber, { controller, done });
+  }
+
+  abort(executionNumber: number, reason: 'cancelled' | 'stopping'): void {
+    this.running.get(executionNumber)?.controller.abort(reason);
+  }
+
+  /** True when every running job settled within ms. */
+  async settledWithin(ms: number): Promise<boolean> {
+    const all = Promise.all([...this.running.values()].map((r) => r.done)).then(() => true);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => {
+      timer = setTimeout(() => r(false), ms);
+    });
+    const result = await Promise.race([all, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+}

@@ -1,0 +1,143 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JournalError } from '../../src/errors.js';
+import type { ExecutionRecord } from '../../src/jobs/decide.js';
+import { Journal, journalDirectory, readJournal } from '../../src/jobs/journal.js';
+import { silentLogger } from '../../src/log.js';
+import { captureLogger, removeTempDirs, tempDir } from './helpers.js';
+
+const ids = { thingName: 'core-1', jobId: 'fleet-job', namespaceId: 'ggjobs' };
+afterEach(removeTempDirs);
+
+const started = (n: number): ExecutionRecord => ({
+  executionNumber: n,
+  phase: 'started',
+  versionNumber: 2,
+  startedAt: '2025-01-01T00:00:00.000Z',
+});
+
+describe('journal', () => {
+  it('writes one JSON file per execution under executions/<thing>/<namespace>/<job>/ and reads it back', async () => {
+    const state = tempDir();
+    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    await journal.save(started(3));
+    const file = join(state, 'executions', 'core-1', 'ggjobs', 'fleet-job', '3.json');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      format: 1,
+      thingName: 'core-1',
+      jobId: 'fleet-job',
+      namespaceId: 'ggjobs',
+      executionNumber: 3,
+      phase: 'started',
+      versionNumber: 2,
+    });
+    expect(await new Journal({ stateDirectory: state, ids, log: silentLogger() }).load()).toEqual([
+      started(3),
+    ]);
+  });
+
+  it('keeps the last of several quick writes for one execution', async () => {
+    const state = tempDir();
+    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const writes = [1, 2, 3, 4, 5].map((v) => journal.save({ ...started(1), versionNumber: v }));
+    await Promise.all(writes);
+    const [record] = await journal.load();
+    expect(record?.versionNumber).toBe(5);
+    // No temp files left behind.
+    expect(readdirSync(journalDirectory(state, ids))).toEqual(['1.json']);
+  });
+
+  it('moves an unreadable record aside with an error log line and loads the others', async () => {
+    const state = tempDir();
+    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    await journal.save(started(1));
+    const dir = journalDirectory(state, ids);
+    writeFileSync(join(dir, '2.json'), '{"format":1,"thingName":"core-1","exec');
+    writeFileSync(join(dir, '3.json'), JSON.stringify({ format: 1, hello: 'world' }));
+    writeFileSync(join(dir, '4.json.1234abcd'), 'partial temp file of an interrupted write');
+    const captured = captureLogger();
+    const records = await new Journal({ stateDirectory: state, ids, log: captured.log }).load();
+    expect(records.map((r) => r.executionNumber)).toEqual([1]);
+    const errors = captured.lines().filter((l) => l.msg === 'journal: ignoring unreadable record');
+    expect(errors.map((l) => l.file).sort()).toEqual([join(dir, '2.json'), join(dir, '3.json')]);
+    expect(errors.every((l) => l.level === 50)).toBe(true);
+    const names = readdirSync(dir).sort();
+    expect(names.filter((n) => n.includes('.corrupt-'))).toHaveLength(2);
+    expect(names).toContain('4.json.1234abcd');
+    // Loading again is quiet: the bad files are out of the way.
+    const again = captureLogger();
+    await new Journal({ stateDirectory: state, ids, log: again.log }).load();
+    expect(again.messages()).not.toContain('journal: ignoring unreadable record');
+  });
+
+  it('keeps the records of several things sharing a state directory apart', async () => {
+    const state = tempDir();
+    const other = { ...ids, thingName: 'site:7:core' };
+    await new Journal({ stateDirectory: state, ids: other, log: silentLogger() }).save({
+      ...started(1),
+      versionNumber: 7,
+    });
+    await new Journal({ stateDirectory: state, ids, log: silentLogger() }).save(started(1));
+    expect(journalDirectory(state, other)).toBe(
+      join(state, 'executions', 'site%3A7%3Acore', 'ggjobs', 'fleet-job'),
+    );
+    expect((await readJournal(state, ids)).records.map((r) => [r.thingName, r.versionNumber])).toEqual([
+      ['core-1', 2],
+    ]);
+    expect((await readJournal(state, other)).records.map((r) => [r.thingName, r.versionNumber])).toEqual([
+      ['site:7:core', 7],
+    ]);
+  });
+
+  it("treats a record copied into another thing's directory as unreadable", async () => {
+    const state = tempDir();
+    await new Journal({ stateDirectory: state, ids, log: silentLogger() }).save(started(1));
+    const record = readFileSync(join(journalDirectory(state, ids), '1.json'), 'utf8');
+    const otherDir = journalDirectory(state, { ...ids, thingName: 'other' });
+    mkdirSync(otherDir, { recursive: true });
+    writeFileSync(join(otherDir, '1.json'), record);
+    const { records, problems } = await readJournal(state, { ...ids, thingName: 'other' });
+    expect(records).toEqual([]);
+    expect(problems[0]?.problem).toContain('belongs to thing core-1');
+  });
+
+  it('deletes the oldest closed records beyond the ones it keeps, never open ones', async () => {
+    const state = tempDir();
+    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger(), keepClosed: 2 });
+    for (const n of [1, 2, 3, 4]) await journal.save({ executionNumber: n, phase: 'reported' });
+    await journal.save({
+      executionNumber: 5,
+      phase: 'finished',
+      outcome: { status: 'FAILED', statusDetails: {} },
+    });
+    await journal.save({ executionNumber: 0, phase: 'started' });
+    const records = await journal.load();
+    expect(records.map((r) => r.executionNumber)).toEqual([0, 3, 4, 5]);
+    expect(readdirSync(journalDirectory(state, ids)).sort()).toEqual([
+      '0.json',
+      '3.json',
+      '4.json',
+      '5.json',
+    ]);
+  });
+
+  it('fails a write with JournalError naming the file when the state directory is unusable', async () => {
+    const state = tempDir();
+    const notADir = join(state, 'file');
+    writeFileSync(notADir, 'x');
+    const journal = new Journal({ stateDirectory: notADir, ids, log: silentLogger() });
+    const err = await journal.save(started(1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(JournalError);
+    expect((err as Error).message).toContain(
+      join(notADir, 'executions', 'core-1', 'ggjobs', 'fleet-job', '1.json'),
+    );
+  });
+
+  it('reads nothing from a state directory that does not exist yet', async () => {
+    const state = join(tempDir(), 'not-yet');
+    expect(await readJournal(state, ids)).toEqual({ records: [], problems: [] });
+    mkdirSync(state);
+    expect(await new Journal({ stateDirectory: state, ids, log: silentLogger() }).load()).toEqual([]);
+  });
+});
