@@ -3,8 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { GgjobsError } from '../errors.js';
+import { registerDemo } from './commands/demo.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerLocal } from './commands/local.js';
+import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
@@ -40,6 +42,8 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
     .exitOverride();
   registerLocal(program, io, result);
   registerEnroll(program, io, result);
+  registerStart(program, io, result);
+  registerDemo(program, io, result);
   registerStatus(program, io, result);
   return program;
 }

@@ -1,0 +1,46 @@
+// Turns the agent's events into the lines `ggjobs demo` prints while the job runs.
+import type { AgentEvent } from '../../agent.js';
+import type { StepStart } from '../../run/types.js';
+
+const PHASE_LINES: Record<string, string> = {
+  claiming: 'claiming it: UpdateJobExecution -> IN_PROGRESS (expectedVersion set)',
+  started: 'IN_PROGRESS accepted; running the job document',
+  finished: 'finished; reporting the final status (kept in the outbox until accepted)',
+  reported: 'final status accepted by the service',
+  dropped: 'final status dropped: the service says the execution is no longer active',
+  cancelled: 'cancelled by the service',
+};
+
+export function describeAgentEvent(event: AgentEvent): string | undefined {
+  switch (event.type) {
+    case 'enrolled':
+      return event.result.result === 'associated'
+        ? `enrolled: thing group ${event.result.thingGroupArn} associated with ${event.result.jobArn}`
+        : `enrolled: thing group already a target of ${event.result.jobArn}`;
+    case 'enroll-deferred':
+      return `enroll deferred (${event.error.message}); retrying in ${Math.round(event.retryInMs / 1000)}s`;
+    case 'listening':
+      return `listening on the namespaced job topics (${event.transport} transport)`;
+    case 'notification':
+      return event.mentionsJob ? `notified on the ${event.form} topic` : undefined;
+    case 'transition': {
+      const line = PHASE_LINES[event.to];
+      return line ? `execution #${event.executionNumber}: ${line}` : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function describeStepStart(step: StepStart): string {
+  return `  step ${step.index + 1} "${step.name}" starting`;
+}
+
+export function describeStepEnd(
+  step: StepStart & { ok: boolean; reason?: string; skipped?: boolean },
+): string {
+  if (step.skipped) return `  step ${step.index + 1} "${step.name}" skipped (ran before a restart)`;
+  return step.ok
+    ? `  step ${step.index + 1} "${step.name}" succeeded`
+    : `  step ${step.index + 1} "${step.name}" failed: ${step.reason ?? 'no reason given'}`;
+}

@@ -1,0 +1,62 @@
+// `npm start` is `ggjobs demo`: the main job end to end on the embedded local stack, through the
+// same agent code a device runs. This is what a new user sees first.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runCli } from './run-cli.js';
+
+let workDir: string | undefined;
+
+afterEach(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  workDir = undefined;
+});
+
+describe('ggjobs demo (npm start)', () => {
+  it('enrolls, runs the continuous namespaced job once and reads SUCCEEDED back from the control plane', async () => {
+    const run = await runCli(['demo'], 120_000);
+    expect(run.code, run.stderr).toBe(0);
+
+    const configPath = /config file: (\S+)/.exec(run.stdout)?.[1];
+    expect(configPath).toBeDefined();
+    workDir = dirname(configPath!);
+    const config = parse(readFileSync(configPath!, 'utf8'));
+    expect(config).toMatchObject({
+      jobId: 'demo-site-maintenance',
+      namespaceId: 'demo-ops',
+      enroll: { enabled: true, thingGroupName: 'demo-site-a' },
+      transport: { kind: 'mqtt' },
+    });
+
+    // progress, in the order it happens
+    const milestones = [
+      /enrolled: thing group arn:aws:iot:us-east-1:123456789012:thinggroup\/demo-site-a associated/,
+      /execution #1: IN_PROGRESS accepted/,
+      /step 1 "Say-Hello" succeeded/,
+      /step 2 "Download-Payload" succeeded/,
+      /execution #1: final status accepted by the service/,
+      /summary \(DescribeJobExecution through the control plane\)/,
+      /execution #1: SUCCEEDED \(version 3\)/,
+    ];
+    let from = 0;
+    for (const milestone of milestones) {
+      const at = run.stdout.slice(from).search(milestone);
+      expect(at, `${milestone} after offset ${from} in:\n${run.stdout}`).toBeGreaterThanOrEqual(0);
+      from += at;
+    }
+    expect(run.stdout.match(/step 1 "Say-Hello" starting/g)).toHaveLength(1);
+
+    // the download step left a verified file behind
+    const downloaded = /downloaded file: (\S+) \((\d+) bytes, expected sha256 ([0-9a-f]{64})\)/.exec(
+      run.stdout,
+    );
+    expect(downloaded, run.stdout).not.toBeNull();
+    const content = readFileSync(downloaded![1]!);
+    expect(content.length).toBe(Number(downloaded![2]));
+    expect(content.length).toBeGreaterThan(0);
+    expect(createHash('sha256').update(content).digest('hex')).toBe(downloaded![3]);
+    expect(existsSync(`${workDir}/state`)).toBe(true);
+  });
+});
