@@ -331,7 +331,9 @@ try {
   for (const cleanup of cleanups.reverse()) {
     try {
       await cleanup();
-    } catch {}
+    } catch {
+      // best effort: the next cleanup still runs and the figures are already printed
+    }
   }
   rmSync(work, { recursive: true, force: true });
 }

@@ -2,11 +2,13 @@
 // greengrasscoreipc client can connect only once, so every reconnect builds a new client. Users (the
 // greengrass-ipc transport, the live configuration source, the state reporter) take `client()` when
 // they need it and listen to `connected` to restore their streams after a reconnect.
+// The device SDK is loaded by the first connection attempt (see device-sdk.ts).
 import { EventEmitter } from 'node:events';
-import { greengrasscoreipc, io } from 'aws-iot-device-sdk-v2';
+import type { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { TransportConnectError, TransportOfflineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { reconnectDelayMs } from './backoff.js';
+import { type DeviceSdk, loadDeviceSdk, loadedDeviceSdk } from './device-sdk.js';
 
 export type IpcClient = greengrasscoreipc.Client;
 
@@ -66,7 +68,7 @@ export function resolveIpcEndpoint(
   return { socketPath, svcuid };
 }
 
-function clientConfig(socketPath: string, svcuid: string) {
+function clientConfig({ io }: DeviceSdk, socketPath: string, svcuid: string) {
   return {
     hostName: socketPath,
     port: 0,
@@ -142,7 +144,8 @@ class IpcConnection extends EventEmitter implements GreengrassIpcConnection {
 
   /** One connect + handshake, bounded by connectTimeoutMs; the client is closed on failure. */
   private async open(): Promise<IpcClient> {
-    const client = greengrasscoreipc.createClient(clientConfig(this.socketPath, this.svcuid));
+    const sdk = await loadDeviceSdk();
+    const client = sdk.greengrasscoreipc.createClient(clientConfig(sdk, this.socketPath, this.svcuid));
     let timeout: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -226,19 +229,26 @@ export function createGreengrassIpcConnection(
 
 /** Anything an IPC operation can run on: an SDK client, a kept-alive connection, or a holder of one. */
 export type IpcClientSource =
-  | IpcClient
-  | GreengrassIpcConnection
-  | { readonly connection: GreengrassIpcConnection };
+  IpcClient | GreengrassIpcConnection | { readonly connection: GreengrassIpcConnection };
+
+/**
+ * Whether `source` is an SDK client. While the SDK is not loaded nothing can be one; the async entry
+ * points that accept an IpcClientSource load the SDK before they look.
+ */
+function isSdkClient(source: IpcClientSource): source is IpcClient {
+  const sdk = loadedDeviceSdk();
+  return sdk !== undefined && source instanceof sdk.greengrasscoreipc.Client;
+}
 
 /** The connection behind a source, when it has one (SDK clients do not reconnect). */
 export function connectionOf(source: IpcClientSource): GreengrassIpcConnection | undefined {
-  if (source instanceof greengrasscoreipc.Client) return undefined;
+  if (isSdkClient(source)) return undefined;
   if ('connection' in source) return source.connection;
   return source;
 }
 
 /** The SDK client to use right now; TransportOfflineError while a connection is down. */
 export function clientOf(source: IpcClientSource): IpcClient {
-  if (source instanceof greengrasscoreipc.Client) return source;
+  if (isSdkClient(source)) return source;
   return (connectionOf(source) as GreengrassIpcConnection).client();
 }

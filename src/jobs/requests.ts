@@ -43,8 +43,7 @@ export function requestFinalStatus(client: JobsClient, state: ExecutionState): P
       (err): ExecutionEvent => {
         if (err instanceof JobsRequestRejectedError && !RETRYABLE_REJECTIONS.has(err.rejectedCode)) {
           const payload = err.payload as
-            | { executionState?: { status: string; versionNumber: number } }
-            | undefined;
+            { executionState?: { status: string; versionNumber: number } } | undefined;
           return { type: 'statusRejected', code: err.rejectedCode, executionState: payload?.executionState };
         }
         return { type: 'statusFailed', error: message(err) };

@@ -62,14 +62,12 @@ export interface LocalStoreOptions {
   now?: () => number;
 }
 
-export interface LocalStore {
-  on(event: 'execution-changed', listener: (event: ExecutionChangedEvent) => void): this;
-  off(event: 'execution-changed', listener: (event: ExecutionChangedEvent) => void): this;
-  emit(event: 'execution-changed', payload: ExecutionChangedEvent): boolean;
+/** The store's one event: a thing's pending executions or one execution's status changed. */
+interface LocalStoreEvents {
+  'execution-changed': [event: ExecutionChangedEvent];
 }
 
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed events for the EventEmitter subclass
-export class LocalStore extends EventEmitter {
+export class LocalStore extends EventEmitter<LocalStoreEvents> {
   readonly region: string;
   readonly accountId: string;
   private readonly registry: ThingRegistry;

@@ -27,8 +27,7 @@ export interface DownloadRequest {
 }
 
 export type DownloadResult =
-  | { ok: true; bytes: number }
-  | { ok: false; reason: string; aborted?: boolean; timedOut?: boolean };
+  { ok: true; bytes: number } | { ok: false; reason: string; aborted?: boolean; timedOut?: boolean };
 
 /** `https://host/path?…`: enough to recognise the source, never the signature. */
 export function describeUrl(url: string): string {

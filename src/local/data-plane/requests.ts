@@ -109,8 +109,7 @@ export interface RequestByOperation {
 }
 
 export type ValidatedRequest<O extends DataPlaneOperation> =
-  | { ok: true; request: RequestByOperation[O] }
-  | { ok: false; problem: RequestProblem };
+  { ok: true; request: RequestByOperation[O] } | { ok: false; problem: RequestProblem };
 
 /** Validates a decoded payload for `operation`; the message names the first offending field. */
 export function validateRequest<O extends DataPlaneOperation>(

@@ -14,10 +14,7 @@
 import { JOB_ID_PATTERN, NAMESPACE_ID_PATTERN, THING_NAME_PATTERN } from '../../config/schema.js';
 
 export type DataPlaneOperation =
-  | 'DescribeJobExecution'
-  | 'UpdateJobExecution'
-  | 'GetPendingJobExecutions'
-  | 'StartNextPendingJobExecution';
+  'DescribeJobExecution' | 'UpdateJobExecution' | 'GetPendingJobExecutions' | 'StartNextPendingJobExecution';
 
 /** The request-gate / requestCount name of a data-plane operation. */
 export function gateOperation(operation: DataPlaneOperation): string {
