@@ -22,15 +22,11 @@
 // (100 attempts, 250 ms .. 600 s, 3600 s total).
 import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import {
-  CreateJobCommand,
-  CreateThingGroupCommand,
-  DescribeJobCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
+import { CreateJobCommand, CreateThingGroupCommand, DescribeJobCommand } from '@aws-sdk/client-iot';
 import { validateConfig } from '../dist/config/validate.js';
 import { enroll } from '../dist/enroll/enroll.js';
 import { startLocalStack } from '../dist/local/index.js';
+import { localIotClient, percentile } from './lib.mjs';
 
 const AWS_TPS = { DescribeJob: 10, AssociateTargetsWithJob: 10 };
 const JOB_ID = 'fleet-job';
@@ -61,11 +57,6 @@ function args() {
   return out;
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 async function runScenario(name, retry, opts) {
   const limits = Object.fromEntries(
     Object.entries(AWS_TPS).map(([op, tps]) => [
@@ -75,20 +66,11 @@ async function runScenario(name, retry, opts) {
     ]),
   );
   const stack = await startLocalStack({ mqttPort: 0, httpPort: 0 });
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  const admin = new IoTClient({
-    endpoint: stack.controlPlaneEndpoint,
-    region: stack.region,
-    credentials,
-    maxAttempts: 1,
-  });
+  const admin = localIotClient(stack, { maxAttempts: 1 });
   // One shared client stands in for the fleet's clients (10,000 SDK clients in one process would
   // measure the SDK's construction, not the control plane); enough sockets that it does not queue.
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const device = new IoTClient({
-    endpoint: stack.controlPlaneEndpoint,
-    region: stack.region,
-    credentials,
+  const device = localIotClient(stack, {
     maxAttempts: 1,
     requestHandler: { httpAgent: agent, connectionTimeout: 5_000, requestTimeout: 600_000 },
     // The local stack does not check signatures; computing 100,000 SigV4 HMACs would only measure

@@ -6,63 +6,30 @@
 // Each execution is a new continuous job for the same thing (the local stack, like AWS, gives a thing
 // one execution per job), with a fresh agent started before the job is created.
 // Run: npm run build && node bench/latency.mjs   (BENCH_EXECUTIONS=N to change the count)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  AddThingToThingGroupCommand,
-  CreateJobCommand,
-  CreateThingCommand,
-  CreateThingGroupCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
-import mqtt from 'mqtt';
-import { configSchema } from '../dist/config/schema.js';
-import { startListener } from '../dist/jobs/listener.js';
 import { jobsTopics } from '../dist/jobs/topics.js';
-import { startLocalStack } from '../dist/local/index.js';
-import { silentLogger } from '../dist/log.js';
-import { createTransport } from '../dist/transport/index.js';
+import {
+  benchDirectory,
+  connectBareClient,
+  createContinuousJob,
+  createThingGroupWith,
+  NAMESPACE,
+  p50p99,
+  startBenchStack,
+  startNoopAgent,
+  until,
+} from './lib.mjs';
 
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 1000);
 const TIME_BUDGET_MS = Number(process.env.BENCH_TIME_BUDGET_MS ?? 300_000);
 const THING = 'bench-core';
-const NAMESPACE = 'ggjobs';
-const log = silentLogger();
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50: pct(s, 50), p99: pct(s, 99) };
-};
-const until = (check, what, ms = 10_000) =>
-  new Promise((resolve, reject) => {
-    const deadline = Date.now() + ms;
-    const tick = () => {
-      const v = check();
-      if (v) return resolve(v);
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 1);
-    };
-    tick();
-  });
-
-const stack = await startLocalStack({ mqttPort: 0, httpPort: 0, notifyTopics: 'both' });
-const iot = new IoTClient({
-  endpoint: stack.controlPlaneEndpoint,
-  region: stack.region,
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-const stateDirectory = mkdtempSync(join(tmpdir(), 'ggjobs-bench-latency-'));
-process.on('exit', () => rmSync(stateDirectory, { recursive: true, force: true }));
-await iot.send(new CreateThingCommand({ thingName: THING }));
-const group = await iot.send(new CreateThingGroupCommand({ thingGroupName: 'bench-group' }));
-await iot.send(new AddThingToThingGroupCommand({ thingName: THING, thingGroupName: 'bench-group' }));
+const { stack, iot } = await startBenchStack();
+const stateDirectory = benchDirectory('ggjobs-bench-latency-');
+const groupArn = await createThingGroupWith(iot, 'bench-group', [THING]);
 
 // The floor's client: request/response round trips by hand, correlated by clientToken.
-const bare = await mqtt.connectAsync(stack.mqttUrl, { clientId: 'bench-floor', reconnectPeriod: 0 });
-bare.stream.setNoDelay(true); // as the agent's transport does
+const bare = await connectBareClient(stack.mqttUrl, 'bench-floor');
 const waiting = new Map();
 bare.on('message', (_topic, payload) => {
   const token = JSON.parse(payload.toString()).clientToken;
@@ -76,29 +43,19 @@ async function roundTrip(topic, n) {
   await replied;
 }
 
-const noop = async () => ({ status: 'SUCCEEDED', statusDetails: { reason: 'noop' } });
 const toInProgress = [];
 const toSucceeded = [];
 const floor = [];
 const started = Date.now();
 for (let i = 0; i < EXECUTIONS && Date.now() - started < TIME_BUDGET_MS; i++) {
   const jobId = `lat-${i}`;
-  const config = configSchema.parse({
-    thingName: THING,
-    region: 'us-east-1',
-    jobId,
-    namespaceId: NAMESPACE,
-    stateDirectory,
-    logLevel: 'silent',
-    transport: { kind: 'mqtt', url: stack.mqttUrl, clientId: `bench-agent-${i}` },
-  });
   const marks = {};
-  const transport = createTransport(config.transport, { thingName: THING, log });
-  const listener = await startListener({
-    config,
-    transport,
-    runJob: noop,
-    log,
+  const listener = await startNoopAgent({
+    stack,
+    thingName: THING,
+    jobId,
+    stateDirectory,
+    clientId: `bench-agent-${i}`,
     onEvent: (e) => {
       if (e.type === 'notification' && e.mentionsJob && marks.notified === undefined)
         marks.notified = performance.now();
@@ -108,15 +65,7 @@ for (let i = 0; i < EXECUTIONS && Date.now() - started < TIME_BUDGET_MS; i++) {
     },
   });
   await until(() => marks.synced, 'first describe');
-  await iot.send(
-    new CreateJobCommand({
-      jobId,
-      targets: [group.thingGroupArn],
-      targetSelection: 'CONTINUOUS',
-      namespaceId: NAMESPACE,
-      document: '{"steps":[]}',
-    }),
-  );
+  await createContinuousJob(iot, jobId, groupArn);
   await until(() => marks.succeeded, `execution ${i} reported`);
   await listener.stop({ graceMs: 0, flushMs: 1_000 });
   toInProgress.push(marks.inProgress - marks.notified);
@@ -130,9 +79,9 @@ for (let i = 0; i < EXECUTIONS && Date.now() - started < TIME_BUDGET_MS; i++) {
   await bare.unsubscribeAsync([topics.getAccepted, topics.getRejected]);
 }
 
-const f = stats(floor);
-const ip = stats(toInProgress);
-const sc = stats(toSucceeded);
+const f = p50p99(floor);
+const ip = p50p99(toInProgress);
+const sc = p50p99(toSucceeded);
 const fmt = (ms, base) => `${ms.toFixed(2)} ms = ${(ms / base).toFixed(2)}x floor`;
 console.log(`latency, ${floor.length} sequential executions (in-process no-op job, local stack, loopback)`);
 console.log(

@@ -7,95 +7,45 @@
 // the same number of bare mqtt.js clients, each doing the 3 request/response round trips an execution
 // needs at the least (describe, IN_PROGRESS, SUCCEEDED: here 3 describes), all at once.
 // Run: npm run build && node bench/throughput.mjs   (BENCH_THINGS=N to change the fleet size)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  AddThingToThingGroupCommand,
-  CreateJobCommand,
-  CreateThingCommand,
-  CreateThingGroupCommand,
-  IoTClient,
-} from '@aws-sdk/client-iot';
-import mqtt from 'mqtt';
-import { configSchema } from '../dist/config/schema.js';
-import { startListener } from '../dist/jobs/listener.js';
 import { jobsTopics } from '../dist/jobs/topics.js';
-import { startLocalStack } from '../dist/local/index.js';
-import { silentLogger } from '../dist/log.js';
-import { createTransport } from '../dist/transport/index.js';
+import {
+  benchDirectory,
+  connectBareClient,
+  createContinuousJob,
+  createThingGroupWith,
+  NAMESPACE,
+  pool,
+  startBenchStack,
+  startNoopAgent,
+  until,
+} from './lib.mjs';
 
 const THINGS = Number(process.env.BENCH_THINGS ?? 1000);
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 600_000);
-const NAMESPACE = 'ggjobs';
 const JOB = 'fleet-rollout';
-const log = silentLogger();
+const POLL_MS = 5;
 const things = Array.from({ length: THINGS }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
 
-/** Runs fn over items with at most `limit` in flight. */
-async function pool(items, limit, fn) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-function until(check, what, ms) {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + ms;
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
-
-const stack = await startLocalStack({ mqttPort: 0, httpPort: 0, notifyTopics: 'both' });
-const iot = new IoTClient({
-  endpoint: stack.controlPlaneEndpoint,
-  region: stack.region,
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-});
-const root = mkdtempSync(join(tmpdir(), 'ggjobs-bench-throughput-'));
-process.on('exit', () => rmSync(root, { recursive: true, force: true }));
-const group = await iot.send(new CreateThingGroupCommand({ thingGroupName: 'fleet' }));
-await pool(things, 16, async (thingName) => {
-  await iot.send(new CreateThingCommand({ thingName }));
-  await iot.send(new AddThingToThingGroupCommand({ thingName, thingGroupName: 'fleet' }));
-});
+const { stack, iot } = await startBenchStack();
+const root = benchDirectory('ggjobs-bench-throughput-');
+const groupArn = await createThingGroupWith(iot, 'fleet', things);
 
 // The fleet of agents.
 let synced = 0;
 let reported = 0;
 let lastReportedAt = 0;
 const listeners = [];
-const noop = async () => ({ status: 'SUCCEEDED', statusDetails: { reason: 'noop' } });
 await pool(things, 32, async (thingName) => {
-  const config = configSchema.parse({
+  let counted = false;
+  const listener = await startNoopAgent({
+    stack,
     thingName,
-    region: 'us-east-1',
     jobId: JOB,
-    namespaceId: NAMESPACE,
     stateDirectory: join(root, thingName),
-    logLevel: 'silent',
     // The fleet shares one machine: give requests room, as a loaded service would need.
     listen: { requestTimeoutMs: 60_000 },
-    transport: { kind: 'mqtt', url: stack.mqttUrl },
-  });
-  const transport = createTransport(config.transport, { thingName, log });
-  let counted = false;
-  const listener = await startListener({
-    config,
-    transport,
-    runJob: noop,
-    log,
     onEvent: (e) => {
       if (e.type === 'synced' && !counted) {
         counted = true;
@@ -109,27 +59,18 @@ await pool(things, 32, async (thingName) => {
   });
   listeners.push(listener);
 });
-await until(() => synced === THINGS, 'every agent synced', 120_000);
+await until(() => synced === THINGS, 'every agent synced', 120_000, POLL_MS);
 
 const t0 = performance.now();
-await iot.send(
-  new CreateJobCommand({
-    jobId: JOB,
-    targets: [group.thingGroupArn],
-    targetSelection: 'CONTINUOUS',
-    namespaceId: NAMESPACE,
-    document: '{"steps":[]}',
-  }),
-);
-await until(() => reported === THINGS, `${THINGS} executions reported`, TIMEOUT_MS);
+await createContinuousJob(iot, JOB, groupArn);
+await until(() => reported === THINGS, `${THINGS} executions reported`, TIMEOUT_MS, POLL_MS);
 const agentSeconds = (lastReportedAt - t0) / 1000;
 await pool(listeners, 64, (l) => l.stop({ graceMs: 0, flushMs: 5_000 }));
 
 // The floor: bare clients, 3 round trips each, all at once.
 const clients = [];
 await pool(things, 32, async (thingName, i) => {
-  const c = await mqtt.connectAsync(stack.mqttUrl, { clientId: `floor-${i}`, reconnectPeriod: 0 });
-  c.stream.setNoDelay(true); // as the agent's transport does
+  const c = await connectBareClient(stack.mqttUrl, `floor-${i}`);
   const t = jobsTopics({ thingName, jobId: JOB, namespaceId: NAMESPACE });
   await c.subscribeAsync([t.getAccepted, t.getRejected], { qos: 1 });
   clients.push({ c, t });

@@ -5,6 +5,7 @@
 import type { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { GreengrassIpcError, TransportOfflineError } from '../errors.js';
 import { reconnectDelayMs } from '../greengrass/backoff.js';
+import { loadDeviceSdk } from '../greengrass/device-sdk.js';
 import {
   clientOf,
   connectionOf,
@@ -250,6 +251,7 @@ export async function watchGreengrassConfiguration(
       socketPath: options.socketPath,
       svcuid: options.svcuid,
     });
+  await loadDeviceSdk(); // connectionOf tells an SDK client from a connection by its class
   const watch = new ConfigurationWatch(source, connectionOf(source), ownsConnection, options);
   try {
     await watch.start();

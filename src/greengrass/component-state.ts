@@ -1,7 +1,7 @@
 // Reports the component's lifecycle state to the nucleus (UpdateState): RUNNING once the agent is
 // listening, ERRORED when it gives up, so `greengrass-cli component list` and the console show it.
-import { greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { GreengrassIpcError } from '../errors.js';
+import { loadDeviceSdk } from './device-sdk.js';
 import { clientOf, type IpcClientSource } from './ipc-connection.js';
 import { toGgjobsError } from './rpc-errors.js';
 
@@ -13,6 +13,7 @@ export async function reportComponentState(source: IpcClientSource, state: Compo
       `UpdateState: state must be RUNNING or ERRORED, got ${JSON.stringify(state)}`,
     );
   }
+  const { greengrasscoreipc } = await loadDeviceSdk(); // before clientOf: it tells SDK clients by class
   try {
     await clientOf(source).updateState({ state: greengrasscoreipc.model.ReportedLifecycleState[state] });
   } catch (err) {

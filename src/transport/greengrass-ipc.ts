@@ -3,10 +3,11 @@
 // greengrasscoreipc client. The nucleus owns the IoT Core connection and its credentials; this class
 // owns the IPC connection: it reconnects with backoff and opens every subscription stream again
 // before it reports `connected`, exactly like the MQTT backends do with broker subscriptions.
-import { EventEmitter } from 'node:events';
-import { type eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
+// The device SDK is loaded on first use (see src/greengrass/device-sdk.ts), not when this is imported.
+import type { eventstream_rpc, greengrasscoreipc } from 'aws-iot-device-sdk-v2';
 import { TransportConnectError, TransportOfflineError } from '../errors.js';
 import { reconnectDelayMs } from '../greengrass/backoff.js';
+import { loadDeviceSdk } from '../greengrass/device-sdk.js';
 import {
   createGreengrassIpcConnection,
   type GreengrassIpcConnection,
@@ -14,7 +15,9 @@ import {
 } from '../greengrass/ipc-connection.js';
 import { toGgjobsError } from '../greengrass/rpc-errors.js';
 import type { Logger } from '../log.js';
-import type { MessageHandler, QoS, Transport, TransportEvents } from './types.js';
+import { TransportEventSource } from './event-source.js';
+import { deliverMessage } from './subscriptions.js';
+import type { MessageHandler, QoS, Transport } from './types.js';
 
 export { type ComponentState, reportComponentState } from '../greengrass/component-state.js';
 
@@ -50,11 +53,10 @@ function toBuffer(payload: unknown): Buffer {
   return Buffer.from(JSON.stringify(payload), 'utf8');
 }
 
-export class GreengrassIpcTransport implements Transport {
+export class GreengrassIpcTransport extends TransportEventSource implements Transport {
   readonly kind = 'greengrass-ipc' as const;
   /** The nucleus connection, for the configuration source and the state reporter to share. */
   readonly connection: GreengrassIpcConnection;
-  private readonly events = new EventEmitter();
   private readonly subscriptions = new Map<string, SubscriptionEntry>();
   private readonly ownsConnection: boolean;
   private readonly log: Logger;
@@ -69,6 +71,7 @@ export class GreengrassIpcTransport implements Transport {
   private generation = 0;
 
   constructor(options: GreengrassIpcTransportOptions) {
+    super();
     this.log = options.log;
     this.ownsConnection = !options.connection;
     this.connection = options.connection ?? createGreengrassIpcConnection(options);
@@ -131,6 +134,7 @@ export class GreengrassIpcTransport implements Transport {
   }
 
   async publish(topic: string, payload: string | Uint8Array, qos: QoS = 1): Promise<void> {
+    const { greengrasscoreipc } = await loadDeviceSdk();
     const client = this.connection.client(); // TransportOfflineError while the nucleus is away
     try {
       await client.publishToIoTCore({
@@ -141,16 +145,6 @@ export class GreengrassIpcTransport implements Transport {
     } catch (err) {
       throw toGgjobsError(err, `PublishToIoTCore on ${topic}`);
     }
-  }
-
-  on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): this {
-    this.events.on(event, listener);
-    return this;
-  }
-
-  off<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): this {
-    this.events.off(event, listener);
-    return this;
   }
 
   async close(): Promise<void> {
@@ -229,6 +223,7 @@ export class GreengrassIpcTransport implements Transport {
 
   private async openStream(entry: SubscriptionEntry): Promise<void> {
     if (entry.stream) return;
+    const { greengrasscoreipc } = await loadDeviceSdk();
     let stream: IoTCoreSubscription;
     try {
       stream = this.connection.client().subscribeToIoTCore({
@@ -263,17 +258,10 @@ export class GreengrassIpcTransport implements Transport {
   private dispatch(entry: SubscriptionEntry, event: greengrasscoreipc.model.IoTCoreMessage): void {
     const message = event.message;
     if (!message?.topicName) return;
-    const payload = toBuffer(message.payload);
-    for (const handler of entry.handlers) {
-      try {
-        handler(message.topicName, payload);
-      } catch (err) {
-        this.log.error(
-          { topic: message.topicName, err: (err as Error).message },
-          'greengrass-ipc: handler threw',
-        );
-      }
-    }
+    const topic = message.topicName;
+    deliverMessage(entry.handlers, topic, toBuffer(message.payload), (err) =>
+      this.log.error({ topic, err: (err as Error).message }, 'greengrass-ipc: handler threw'),
+    );
   }
 
   /** The nucleus ended a stream while the connection is up (e.g. a new deployment): open it again. */

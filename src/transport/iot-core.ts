@@ -5,15 +5,15 @@
 // resume the previous session (the first connection, a broker that forgot it, an expired session).
 //
 // The SDK (and with it the ~6 MB native aws-crt binary) is imported on first connect(), so agents on
-// the mqtt or greengrass-ipc transports never load it.
-import { EventEmitter } from 'node:events';
+// the mqtt transport never load it (greengrass-ipc loads it too, for its IPC client, on first use).
 import { accessSync, constants } from 'node:fs';
 import type { mqtt5 as Mqtt5Namespace } from 'aws-iot-device-sdk-v2';
 import type { TransportConfig } from '../config/schema.js';
 import { TransportConnectError, TransportOfflineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { topicMatches } from './mqtt.js';
-import type { MessageHandler, QoS, Transport, TransportEvents } from './types.js';
+import { TransportEventSource } from './event-source.js';
+import { SubscriptionRegistry } from './subscriptions.js';
+import type { MessageHandler, QoS, Transport } from './types.js';
 
 export type IotCoreTransportConfig = Extract<TransportConfig, { kind: 'iot-core' }>;
 
@@ -73,10 +73,11 @@ function checkReadable(field: string, path: string): void {
   }
 }
 
-export class IotCoreTransport implements Transport {
+export class IotCoreTransport extends TransportEventSource implements Transport {
   readonly kind = 'iot-core' as const;
-  private readonly events = new EventEmitter();
-  private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly subscriptions = new SubscriptionRegistry((topic, err) =>
+    this.options.log.error({ topic, err: (err as Error).message }, 'iot-core: message handler threw'),
+  );
   /** The filters the broker acknowledged in the current session. */
   private readonly brokerFilters = new Set<string>();
   private client: Mqtt5Client | undefined;
@@ -90,7 +91,9 @@ export class IotCoreTransport implements Transport {
   constructor(
     private readonly config: IotCoreTransportConfig,
     private readonly options: IotCoreTransportOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   get connected(): boolean {
     return this.isConnected;
@@ -123,13 +126,7 @@ export class IotCoreTransport implements Transport {
   }
 
   async subscribe(topicFilter: string, handler: MessageHandler): Promise<void> {
-    let set = this.handlers.get(topicFilter);
-    const isNew = !set;
-    if (!set) {
-      set = new Set();
-      this.handlers.set(topicFilter, set);
-    }
-    set.add(handler);
+    const isNew = this.subscriptions.add(topicFilter, handler);
     // Offline: remembered, and subscribed before the next `connected` event.
     if (!isNew || !this.client || !this.isConnected) return;
     await this.subscribeOnBroker(this.client, [topicFilter]);
@@ -153,16 +150,6 @@ export class IotCoreTransport implements Transport {
         `AWS IoT Core refused the publish to ${topic} (reason code ${result.reasonCode}${result.reasonString ? `: ${result.reasonString}` : ''})`,
       );
     }
-  }
-
-  on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): this {
-    this.events.on(event, listener);
-    return this;
-  }
-
-  off<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): this {
-    this.events.off(event, listener);
-    return this;
   }
 
   async close(): Promise<void> {
@@ -191,7 +178,7 @@ export class IotCoreTransport implements Transport {
     }
     await stopped;
     client.close();
-    this.handlers.clear();
+    this.subscriptions.clear();
     this.brokerFilters.clear();
     if (wasConnected) this.events.emit('disconnected', {});
   }
@@ -220,7 +207,8 @@ export class IotCoreTransport implements Transport {
     client.on('disconnection', (event) => this.onDisconnection(client, event.error?.error_name));
     client.on('messageReceived', (event) => {
       const { topicName, payload } = event.message;
-      this.dispatch(topicName, payload === undefined ? Buffer.alloc(0) : Buffer.from(payload as ArrayBuffer));
+      const body = payload === undefined ? Buffer.alloc(0) : Buffer.from(payload as ArrayBuffer);
+      this.subscriptions.dispatch(topicName, body);
     });
     client.start();
   }
@@ -267,7 +255,7 @@ export class IotCoreTransport implements Transport {
   private async onConnectionSuccess(client: Mqtt5Client, rejoinedSession: boolean): Promise<void> {
     // A resumed session still holds every filter the broker acknowledged; any other is sent now.
     if (!rejoinedSession) this.brokerFilters.clear();
-    const filters = [...this.handlers.keys()].filter((f) => !this.brokerFilters.has(f));
+    const filters = this.subscriptions.filters().filter((f) => !this.brokerFilters.has(f));
     if (filters.length > 0) await this.subscribeOnBroker(client, filters);
     if (client !== this.client) return;
     this.refusals = 0;
@@ -316,19 +304,6 @@ export class IotCoreTransport implements Transport {
         if (code < 0x80) this.brokerFilters.add(topic);
         else this.options.log.error({ topic, reasonCode: code }, 'iot-core: subscription refused');
       });
-    }
-  }
-
-  private dispatch(topic: string, payload: Buffer): void {
-    for (const [filter, set] of this.handlers) {
-      if (!topicMatches(filter, topic)) continue;
-      for (const handler of set) {
-        try {
-          handler(topic, payload);
-        } catch (err) {
-          this.options.log.error({ topic, err: (err as Error).message }, 'iot-core: message handler threw');
-        }
-      }
     }
   }
 }

@@ -6,13 +6,16 @@
 // be queued by the broker while offline; a persistent session would instead replay stale notifications
 // and depends on broker-side expiry (AWS IoT drops it after an hour by default). The price is that every
 // subscription is made again on every connection, which this class does before it reports `connected`.
-import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { TransportConfig } from '../config/schema.js';
 import { TransportConnectError, TransportOfflineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { MessageHandler, QoS, Transport, TransportEvents } from './types.js';
+import { TransportEventSource } from './event-source.js';
+import { SubscriptionRegistry } from './subscriptions.js';
+import type { MessageHandler, QoS, Transport } from './types.js';
+
+export { topicMatches } from './subscriptions.js';
 
 export type MqttTransportConfig = Extract<TransportConfig, { kind: 'mqtt' }>;
 
@@ -45,19 +48,6 @@ export function reconnectDelay(attempt: number, minMs: number, maxMs: number): n
   return Math.min(minMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30), Math.max(minMs, maxMs));
 }
 
-/** MQTT topic filter matching (`+` one level, `#` the rest), for routing messages to handlers. */
-export function topicMatches(filter: string, topic: string): boolean {
-  if (filter === topic) return true;
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true; // also matches the parent level ('a/#' matches 'a')
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
-
 function readTlsFile(field: string, path: string | undefined): Buffer | undefined {
   if (!path) return undefined;
   try {
@@ -69,10 +59,11 @@ function readTlsFile(field: string, path: string | undefined): Buffer | undefine
   }
 }
 
-export class MqttTransport implements Transport {
+export class MqttTransport extends TransportEventSource implements Transport {
   readonly kind = 'mqtt' as const;
-  private readonly events = new EventEmitter();
-  private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly subscriptions = new SubscriptionRegistry((topic, err) =>
+    this.options.log.error({ topic, err: (err as Error).message }, 'mqtt: message handler threw'),
+  );
   private readonly inflight = new Set<(err: Error) => void>();
   private client: MqttClient | undefined;
   private connectPromise: Promise<void> | undefined;
@@ -85,7 +76,9 @@ export class MqttTransport implements Transport {
   constructor(
     private readonly config: MqttTransportConfig,
     private readonly options: MqttTransportOptions,
-  ) {}
+  ) {
+    super();
+  }
 
   get connected(): boolean {
     return this.isConnected;
@@ -129,7 +122,7 @@ export class MqttTransport implements Transport {
         });
       });
       client.on('close', () => this.onClose(client));
-      client.on('message', (topic, payload) => this.dispatch(topic, payload));
+      client.on('message', (topic, payload) => this.subscriptions.dispatch(topic, payload));
       client.on('error', (err: Error & { code?: number | string }) => {
         const fatal = isFatal(err.code);
         this.options.log.warn({ err: err.message, code: err.code, url: c.url }, 'mqtt: connection error');
@@ -146,13 +139,7 @@ export class MqttTransport implements Transport {
   }
 
   async subscribe(topicFilter: string, handler: MessageHandler): Promise<void> {
-    let set = this.handlers.get(topicFilter);
-    const isNew = !set;
-    if (!set) {
-      set = new Set();
-      this.handlers.set(topicFilter, set);
-    }
-    set.add(handler);
+    const isNew = this.subscriptions.add(topicFilter, handler);
     // Offline: remembered, and subscribed before the next `connected` event.
     if (!isNew || !this.client || !this.isConnected) return;
     await this.subscribeOnBroker(this.client, [topicFilter]);
@@ -178,16 +165,6 @@ export class MqttTransport implements Transport {
     });
   }
 
-  on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): this {
-    this.events.on(event, listener);
-    return this;
-  }
-
-  off<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): this {
-    this.events.off(event, listener);
-    return this;
-  }
-
   async close(): Promise<void> {
     if (this.closed && !this.client) return;
     this.closed = true;
@@ -198,7 +175,7 @@ export class MqttTransport implements Transport {
       this.rejectConnect?.(new TransportConnectError('transport closed before it connected'));
     const wasConnected = this.isConnected;
     if (wasConnected) {
-      const filters = [...this.handlers.keys()];
+      const filters = this.subscriptions.filters();
       if (filters.length > 0) {
         await Promise.race([
           client.unsubscribeAsync(filters).catch(() => undefined),
@@ -213,7 +190,7 @@ export class MqttTransport implements Transport {
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
-    const filters = [...this.handlers.keys()];
+    const filters = this.subscriptions.filters();
     if (filters.length > 0) await this.subscribeOnBroker(client, filters);
     if (client !== this.client) return;
     this.failedAttempts = 0;
@@ -248,19 +225,6 @@ export class MqttTransport implements Transport {
     const grants = await client.subscribeAsync(filters, { qos: 1 });
     for (const g of grants) {
       if (g.qos === 128) this.options.log.error({ topic: g.topic }, 'mqtt: broker refused subscription');
-    }
-  }
-
-  private dispatch(topic: string, payload: Buffer): void {
-    for (const [filter, set] of this.handlers) {
-      if (!topicMatches(filter, topic)) continue;
-      for (const handler of set) {
-        try {
-          handler(topic, payload);
-        } catch (err) {
-          this.options.log.error({ topic, err: (err as Error).message }, 'mqtt: message handler threw');
-        }
-      }
     }
   }
 

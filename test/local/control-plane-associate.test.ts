@@ -1,34 +1,25 @@
 import {
-  AddThingToThingGroupCommand,
   AssociateTargetsWithJobCommand,
   CancelJobCommand,
   CreateJobCommand,
-  CreateThingCommand,
   CreateThingGroupCommand,
   DescribeJobCommand,
   DescribeJobExecutionCommand,
   ListJobExecutionsForJobCommand,
 } from '@aws-sdk/client-iot';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type ControlPlaneHarness,
+  controlPlanePerTest,
   expectAwsError,
   groupArn,
+  groupWith,
   jobArn,
-  startControlPlane,
   thingArn,
 } from './control-plane-harness.js';
 
-let cp: ControlPlaneHarness;
-beforeEach(async () => {
-  cp = await startControlPlane();
-  await cp.iot.send(new CreateThingGroupCommand({ thingGroupName: 'seed' }));
-  await cp.iot.send(new CreateThingGroupCommand({ thingGroupName: 'cores' }));
-  await cp.iot.send(new CreateThingCommand({ thingName: 'core-1' }));
-  await cp.iot.send(new AddThingToThingGroupCommand({ thingName: 'core-1', thingGroupName: 'cores' }));
-});
-afterEach(async () => {
-  await cp.close();
+const cp = controlPlanePerTest(async (fresh) => {
+  await groupWith(fresh, 'seed', []);
+  await groupWith(fresh, 'cores', ['core-1']);
 });
 
 const DOC = '{"steps":[]}';

@@ -1,7 +1,12 @@
 // Starts the local control plane on 127.0.0.1:0 and hands out a real IoTClient pointed at it.
 import type { AddressInfo } from 'node:net';
-import { IoTClient } from '@aws-sdk/client-iot';
-import { expect } from 'vitest';
+import {
+  AddThingToThingGroupCommand,
+  CreateThingCommand,
+  CreateThingGroupCommand,
+  IoTClient,
+} from '@aws-sdk/client-iot';
+import { afterEach, beforeEach, expect } from 'vitest';
 import { createControlPlaneServer } from '../../src/local/control-plane/server.js';
 import { type RateLimit, RequestGate } from '../../src/local/request-gate.js';
 import { type ExecutionChangedEvent, LocalStore } from '../../src/local/store.js';
@@ -52,6 +57,31 @@ export async function startControlPlane(
       await closed;
     },
   };
+}
+
+/**
+ * A fresh control plane for every test of the calling file: started (then `seed` run on it) before
+ * each test and closed after it. The returned object stays the same; its fields are the current test's.
+ */
+export function controlPlanePerTest(seed?: (cp: ControlPlaneHarness) => Promise<void>): ControlPlaneHarness {
+  const cp = {} as ControlPlaneHarness;
+  beforeEach(async () => {
+    Object.assign(cp, await startControlPlane());
+    await seed?.(cp);
+  });
+  afterEach(async () => {
+    await cp.close();
+  });
+  return cp;
+}
+
+/** Creates thing group `group` and the things `things` in it. */
+export async function groupWith(cp: ControlPlaneHarness, group: string, things: string[]): Promise<void> {
+  await cp.iot.send(new CreateThingGroupCommand({ thingGroupName: group }));
+  for (const thingName of things) {
+    await cp.iot.send(new CreateThingCommand({ thingName }));
+    await cp.iot.send(new AddThingToThingGroupCommand({ thingName, thingGroupName: group }));
+  }
 }
 
 /** Awaits a call that must fail and checks the SDK exception's name (and message, when given). */

@@ -2,7 +2,6 @@ import {
   AddThingToThingGroupCommand,
   CreateJobCommand,
   CreateThingCommand,
-  CreateThingGroupCommand,
   DescribeJobCommand,
   DescribeJobExecutionCommand,
   GetJobDocumentCommand,
@@ -10,37 +9,23 @@ import {
   ListJobsCommand,
   RemoveThingFromThingGroupCommand,
 } from '@aws-sdk/client-iot';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  type ControlPlaneHarness,
+  controlPlanePerTest,
   expectAwsError,
   groupArn,
+  groupWith,
   jobArn,
-  startControlPlane,
   thingArn,
 } from './control-plane-harness.js';
 
-let cp: ControlPlaneHarness;
-beforeEach(async () => {
-  cp = await startControlPlane();
-});
-afterEach(async () => {
-  await cp.close();
-});
-
-async function groupWith(group: string, things: string[]): Promise<void> {
-  await cp.iot.send(new CreateThingGroupCommand({ thingGroupName: group }));
-  for (const thingName of things) {
-    await cp.iot.send(new CreateThingCommand({ thingName }));
-    await cp.iot.send(new AddThingToThingGroupCommand({ thingName, thingGroupName: group }));
-  }
-}
+const cp = controlPlanePerTest();
 
 const DOC = JSON.stringify({ version: '1.0', steps: [] });
 
 describe('control plane: jobs', () => {
   it('creates a job and describes it with AWS shapes, dates as Date, counts per status', async () => {
-    await groupWith('fleet', ['t1', 't2']);
+    await groupWith(cp, 'fleet', ['t1', 't2']);
     const before = Math.floor(Date.now() / 1000);
     const created = await cp.iot.send(
       new CreateJobCommand({
@@ -85,7 +70,7 @@ describe('control plane: jobs', () => {
   });
 
   it('defaults to SNAPSHOT: executions at creation only, COMPLETED when all are terminal', async () => {
-    await groupWith('fleet', ['t1']);
+    await groupWith(cp, 'fleet', ['t1']);
     await cp.iot.send(new CreateJobCommand({ jobId: 'snap', targets: [groupArn('fleet')], document: DOC }));
     await cp.iot.send(new CreateThingCommand({ thingName: 'late' }));
     await cp.iot.send(new AddThingToThingGroupCommand({ thingName: 'late', thingGroupName: 'fleet' }));
@@ -103,7 +88,7 @@ describe('control plane: jobs', () => {
   });
 
   it('gives every thing of a continuous job group a QUEUED execution, also things added later', async () => {
-    await groupWith('fleet', ['t1']);
+    await groupWith(cp, 'fleet', ['t1']);
     await cp.iot.send(new CreateThingCommand({ thingName: 't2' }));
     await cp.iot.send(
       new CreateJobCommand({
@@ -139,7 +124,7 @@ describe('control plane: jobs', () => {
   });
 
   it('marks the QUEUED execution of a thing removed from a continuous job group REMOVED', async () => {
-    await groupWith('fleet', ['t1']);
+    await groupWith(cp, 'fleet', ['t1']);
     await cp.iot.send(
       new CreateJobCommand({
         jobId: 'cont',
@@ -170,8 +155,8 @@ describe('control plane: jobs', () => {
   });
 
   it('lists jobs with filters and pages', async () => {
-    await groupWith('a', []);
-    await groupWith('b', []);
+    await groupWith(cp, 'a', []);
+    await groupWith(cp, 'b', []);
     await cp.iot.send(new CreateJobCommand({ jobId: 'j1', targets: [groupArn('a')], document: DOC }));
     await cp.iot.send(
       new CreateJobCommand({
@@ -213,7 +198,7 @@ describe('control plane: jobs', () => {
   });
 
   it('refuses a duplicate job id with ResourceAlreadyExistsException', async () => {
-    await groupWith('a', []);
+    await groupWith(cp, 'a', []);
     await cp.iot.send(new CreateJobCommand({ jobId: 'j', targets: [groupArn('a')], document: DOC }));
     await expectAwsError(
       cp.iot.send(new CreateJobCommand({ jobId: 'j', targets: [groupArn('a')], document: DOC })),
@@ -223,7 +208,7 @@ describe('control plane: jobs', () => {
   });
 
   it('validates CreateJob input as the service does', async () => {
-    await groupWith('a', []);
+    await groupWith(cp, 'a', []);
     const create = (input: Partial<ConstructorParameters<typeof CreateJobCommand>[0]>) =>
       cp.iot.send(new CreateJobCommand({ jobId: 'j', targets: [groupArn('a')], document: DOC, ...input }));
     await expectAwsError(

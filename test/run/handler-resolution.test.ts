@@ -3,25 +3,21 @@
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkHandlerName,
   checkOwnershipAndMode,
   defaultHandlerDirectory,
   formatMode,
 } from '../../src/run/handler-resolution.js';
-import { createJobRunner } from '../../src/run/runner.js';
 import {
-  cleanup,
-  executorConfig,
   handlerDocument,
+  jobRunner,
   makeTempDir,
   recordingContext,
   statusOf,
   writeHandler,
 } from './helpers.js';
-
-afterEach(cleanup);
 
 const NOBODY = 65_534;
 
@@ -29,7 +25,7 @@ async function setup() {
   const dir = await makeTempDir(0o700);
   const marker = join(await makeTempDir(0o700, 'ggjobs-marker-'), 'ran');
   const handler = await writeHandler(dir, 'task.sh', `touch '${marker}'`);
-  return { dir, marker, handler, run: createJobRunner(executorConfig({ handlerDirectory: dir })) };
+  return { dir, marker, handler, run: jobRunner({ handlerDirectory: dir }) };
 }
 
 describe('handler resolution', () => {
@@ -138,7 +134,7 @@ describe('handler resolution', () => {
   });
 
   it('reports a missing handler directory', async () => {
-    const run = createJobRunner(executorConfig({ handlerDirectory: '/nonexistent/ggjobs-handlers' }));
+    const run = jobRunner({ handlerDirectory: '/nonexistent/ggjobs-handlers' });
     expect(statusOf(await run(handlerDocument('x.sh'), recordingContext().context))).toBe(
       'FAILED: step "Run": handler directory /nonexistent/ggjobs-handlers cannot be used (does not exist)',
     );

@@ -1,13 +1,19 @@
 // Shared scaffolding for the executor tests: temporary handler directories (removed by cleanup()),
-// a recording JobContext, an executor config with short kill grace, and a bounded poll.
+// a recording JobContext, an executor config with short kill grace, a job runner built from it, and a
+// bounded poll. Importing this module registers cleanup() after each test of the importing file (as
+// @testing-library does), so a test file needs no hook of its own; calling cleanup() again is harmless.
 import { chmod, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { type ExecutorConfig, executorSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
-import type { JobContext, JobOutcome, StepStart } from '../../src/run/types.js';
+import { createJobRunner, type JobRunnerDeps } from '../../src/run/runner.js';
+import type { JobContext, JobOutcome, RunJob, StepStart } from '../../src/run/types.js';
 
 const created: string[] = [];
+
+afterEach(cleanup);
 
 /** A fresh directory under os.tmpdir() with `mode`, returned by its real path. */
 export async function makeTempDir(mode = 0o700, prefix = 'ggjobs-run-'): Promise<string> {
@@ -30,6 +36,11 @@ export async function cleanup(): Promise<void> {
 
 export function executorConfig(overrides: Record<string, unknown> = {}): ExecutorConfig {
   return executorSchema.parse({ defaultStepTimeoutSeconds: 60, killGraceSeconds: 1, ...overrides });
+}
+
+/** createJobRunner with executorConfig(overrides), e.g. jobRunner({ handlerDirectory: dir }). */
+export function jobRunner(overrides: Record<string, unknown> = {}, deps: JobRunnerDeps = {}): RunJob {
+  return createJobRunner(executorConfig(overrides), deps);
 }
 
 export interface RecordingContext {

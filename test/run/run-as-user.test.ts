@@ -1,20 +1,16 @@
 // runAsUser: root starts the step with the user's uid/gid; a non-root agent runs steps only as itself.
 import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createJobRunner } from '../../src/run/runner.js';
+import { describe, expect, it } from 'vitest';
 import { lookupUser, parsePasswd, resolveRunUser, type UserAccount } from '../../src/run/users.js';
 import {
-  cleanup,
-  executorConfig,
   handlerDocument,
+  jobRunner,
   makeTempDir,
   recordingContext,
   statusOf,
   writeHandler,
 } from './helpers.js';
-
-afterEach(cleanup);
 
 const ggc: UserAccount = { name: 'ggc_user', uid: 1000, gid: 1000, home: '/home/ggc_user' };
 
@@ -29,7 +25,7 @@ describe('runAsUser with ggjobs running as root', () => {
       `printf '%s %s %s %s' "$(id -u)" "$(id -g)" "$1" "$HOME" > '${out}'`,
       0o755,
     );
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const outcome = await run(
       handlerDocument('whoami.sh', [], { runAsUser: 'nobody' }),
       recordingContext().context,
@@ -43,7 +39,7 @@ describe('runAsUser with ggjobs running as root', () => {
     const dir = await makeTempDir(0o755);
     const handler = await writeHandler(dir, 'private.sh', 'exit 0', 0o700);
     await chmod(handler, 0o700);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const outcome = await run(
       handlerDocument('private.sh', [], { runAsUser: 'nobody' }),
       recordingContext().context,
@@ -56,7 +52,7 @@ describe('runAsUser with ggjobs running as root', () => {
   it('refuses a user that does not exist', async () => {
     const dir = await makeTempDir();
     await writeHandler(dir, 'x.sh', 'exit 0');
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const outcome = await run(
       handlerDocument('x.sh', [], { runAsUser: 'no_such_user_42' }),
       recordingContext().context,
@@ -72,7 +68,7 @@ describe('runAsUser with ggjobs running as another user', () => {
     const dir = await makeTempDir();
     const marker = join(dir, 'ran');
     await writeHandler(dir, 'x.sh', `touch '${marker}'`);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }), { agent: ggc });
+    const run = jobRunner({ handlerDirectory: dir }, { agent: ggc });
     const outcome = await run(handlerDocument('x.sh', [], { runAsUser: 'root' }), recordingContext().context);
     expect(statusOf(outcome)).toBe(
       'FAILED: step "Run": runAsUser "root" needs ggjobs to run as root; it runs as "ggc_user" (uid 1000)',
@@ -82,7 +78,7 @@ describe('runAsUser with ggjobs running as another user', () => {
   it('runs the step normally when runAsUser names the agent user or is empty', async () => {
     const dir = await makeTempDir();
     await writeHandler(dir, 'x.sh', 'exit 0');
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }), { agent: ggc });
+    const run = jobRunner({ handlerDirectory: dir }, { agent: ggc });
     for (const runAsUser of ['ggc_user', '']) {
       const outcome = await run(handlerDocument('x.sh', [], { runAsUser }), recordingContext().context);
       expect(outcome.status, runAsUser).toBe('SUCCEEDED');

@@ -2,20 +2,16 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobAbortedError } from '../../src/errors.js';
-import { createJobRunner } from '../../src/run/runner.js';
 import {
-  cleanup,
-  executorConfig,
   handlerDocument,
+  jobRunner,
   makeTempDir,
   recordingContext,
   statusOf,
   writeHandler,
 } from './helpers.js';
-
-afterEach(cleanup);
 
 /** Handlers that append their name to a log, then exit with the code in their name. */
 async function stepHandlers(dir: string, log: string) {
@@ -36,7 +32,7 @@ describe('step semantics', () => {
     const dir = await makeTempDir();
     const log = join(dir, 'log');
     await stepHandlers(dir, log);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context, started, ended } = recordingContext();
     const outcome = await run(
       {
@@ -68,7 +64,7 @@ describe('step semantics', () => {
     const dir = await makeTempDir();
     const log = join(dir, 'log');
     await stepHandlers(dir, log);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context, started } = recordingContext();
     const outcome = await run(
       {
@@ -95,7 +91,7 @@ describe('step semantics', () => {
     const dir = await makeTempDir();
     const log = join(dir, 'log');
     await stepHandlers(dir, log);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context } = recordingContext();
     const outcome = await run(
       {
@@ -116,7 +112,7 @@ describe('step semantics', () => {
     const dir = await makeTempDir();
     const log = join(dir, 'log');
     await stepHandlers(dir, log);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const outcome = await run(
       {
         version: '1.0',
@@ -132,7 +128,7 @@ describe('step semantics', () => {
     const dir = await makeTempDir();
     await writeHandler(dir, 'self-kill.sh', 'kill -TERM $$');
     await writeHandler(dir, 'exit-one.sh', 'exit 1');
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     expect(statusOf(await run(handlerDocument('self-kill.sh'), recordingContext().context))).toBe(
       'FAILED: step "Run" was killed by signal SIGTERM',
     );
@@ -144,7 +140,7 @@ describe('step semantics', () => {
   it('includes stdout only with includeStdOut, stderr always', async () => {
     const dir = await makeTempDir();
     await writeHandler(dir, 'talk.sh', 'echo out; echo err >&2');
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const quiet = await run(handlerDocument('talk.sh'), recordingContext().context);
     expect(quiet.statusDetails).toEqual({ reason: 'the step succeeded', step: 'Run', stderr: 'err\n' });
     const loud = await run(
@@ -159,7 +155,7 @@ describe('allowStdErr', () => {
   async function runWithAllowStdErr(allowStdErr: unknown) {
     const dir = await makeTempDir();
     await writeHandler(dir, 'warn.sh', 'printf "w1\\nw2\\nw3" >&2');
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const action = allowStdErr === undefined ? {} : { allowStdErr };
     return run(handlerDocument('warn.sh', [], action), recordingContext().context);
   }
@@ -182,7 +178,7 @@ describe('allowStdErr', () => {
 describe('documents that are not run', () => {
   it('REJECTS a malformed document without starting any step', async () => {
     const dir = await makeTempDir();
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context, started } = recordingContext();
     const outcome = await run(
       { version: '1.0', steps: [{ action: { name: 'x', type: 'runHandler', input: {} } }] },
@@ -199,7 +195,7 @@ describe('documents that are not run', () => {
     const dir = await makeTempDir();
     const log = join(dir, 'log');
     await stepHandlers(dir, log);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context, started } = recordingContext();
     const outcome = await run(
       {
@@ -223,7 +219,7 @@ describe('documents that are not run', () => {
   });
 
   it('REJECTS a command that is not listed, and an absolute path not listed as such', async () => {
-    const run = createJobRunner(executorConfig({ allowedCommands: ['printf', 'ls'] }));
+    const run = jobRunner({ allowedCommands: ['printf', 'ls'] });
     const doc = (command: string) => ({
       version: '1.0',
       steps: [{ action: { name: 'C', type: 'runCommand', input: { command } } }],
@@ -242,7 +238,7 @@ describe('documents that are not run', () => {
 
 describe('runCommand', () => {
   it('runs a listed command found on the safe PATH, with \\, kept inside an argument', async () => {
-    const run = createJobRunner(executorConfig({ allowedCommands: ['printf'] }));
+    const run = jobRunner({ allowedCommands: ['printf'] });
     const outcome = await run(
       {
         version: '1.0',
@@ -258,7 +254,7 @@ describe('runCommand', () => {
   });
 
   it('runs the listed absolute path for a bare name matching it', async () => {
-    const run = createJobRunner(executorConfig({ allowedCommands: ['/usr/bin/env'] }));
+    const run = jobRunner({ allowedCommands: ['/usr/bin/env'] });
     const outcome = await run(
       {
         version: '1.0',
@@ -272,7 +268,7 @@ describe('runCommand', () => {
   });
 
   it('FAILS (not crashes) when a listed command is not installed', async () => {
-    const run = createJobRunner(executorConfig({ allowedCommands: ['no-such-tool-xyz'] }));
+    const run = jobRunner({ allowedCommands: ['no-such-tool-xyz'] });
     const outcome = await run(
       {
         version: '1.0',
@@ -289,7 +285,7 @@ describe('resuming after a restart', () => {
     const dir = await makeTempDir();
     await writeHandler(dir, 'reboot.sh', 'exit 0');
     await writeHandler(dir, 'ok.sh', 'exit 0');
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context, started } = recordingContext();
     await run(
       {
@@ -309,7 +305,7 @@ describe('resuming after a restart', () => {
     const dir = await makeTempDir();
     const log = join(dir, 'log');
     await stepHandlers(dir, log);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context, started, ended } = recordingContext({ resumeFromStep: 1 });
     const outcome = await run(
       {
@@ -342,7 +338,7 @@ describe('resuming after a restart', () => {
     const dir = await makeTempDir();
     const marker = join(dir, 'rebooted');
     await writeHandler(dir, 'reboot.sh', `touch '${marker}'`);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context, started } = recordingContext({ resumeFromStep: 1 });
     const outcome = await run(
       {
@@ -371,7 +367,7 @@ describe('the JobContext contract', () => {
     const dir = await makeTempDir();
     const marker = join(dir, 'effect');
     await writeHandler(dir, 'effect.sh', `touch '${marker}'`);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const seenBeforeStart: boolean[] = [];
     const { context } = recordingContext({
       async onStepStart() {
@@ -388,7 +384,7 @@ describe('the JobContext contract', () => {
     const dir = await makeTempDir();
     const marker = join(dir, 'effect');
     await writeHandler(dir, 'effect.sh', `touch '${marker}'`);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context } = recordingContext({
       async onStepStart() {
         throw new Error('disk full');
@@ -401,7 +397,7 @@ describe('the JobContext contract', () => {
   it('ignores an onStepEnd callback that throws', async () => {
     const dir = await makeTempDir();
     await writeHandler(dir, 'ok.sh', 'exit 0');
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context } = recordingContext({
       onStepEnd() {
         throw new Error('display broke');
@@ -414,7 +410,7 @@ describe('the JobContext contract', () => {
     const dir = await makeTempDir();
     const marker = join(dir, 'effect');
     await writeHandler(dir, 'effect.sh', `touch '${marker}'`);
-    const run = createJobRunner(executorConfig({ handlerDirectory: dir }));
+    const run = jobRunner({ handlerDirectory: dir });
     const { context, controller } = recordingContext();
     controller.abort(new Error('canceled by the service'));
     const error = await run(handlerDocument('effect.sh'), context).catch((e: unknown) => e);

@@ -1,0 +1,135 @@
+// Shared pieces of the benchmarks: the local stack with an AWS SDK client on its control plane, an
+// agent (listener + mqtt transport) running a no-op job, the bare mqtt.js client the floors are
+// measured with, bounded waits and percentiles. Imports the compiled code: `npm run build` first.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AddThingToThingGroupCommand,
+  CreateJobCommand,
+  CreateThingCommand,
+  CreateThingGroupCommand,
+  IoTClient,
+} from '@aws-sdk/client-iot';
+import mqtt from 'mqtt';
+import { configSchema } from '../dist/config/schema.js';
+import { startListener } from '../dist/jobs/listener.js';
+import { startLocalStack } from '../dist/local/index.js';
+import { silentLogger } from '../dist/log.js';
+import { createTransport } from '../dist/transport/index.js';
+
+/** The Jobs namespace the agent benchmarks use. */
+export const NAMESPACE = 'ggjobs';
+const log = silentLogger();
+
+/** An AWS SDK IoT client on the local stack's control plane (it does not check credentials). */
+export function localIotClient(stack, options = {}) {
+  return new IoTClient({
+    endpoint: stack.controlPlaneEndpoint,
+    region: stack.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    ...options,
+  });
+}
+
+/** The local stack on free loopback ports, publishing both notify topic forms, and a client on it. */
+export async function startBenchStack() {
+  const stack = await startLocalStack({ mqttPort: 0, httpPort: 0, notifyTopics: 'both' });
+  return { stack, iot: localIotClient(stack) };
+}
+
+/** A fresh temporary directory, removed when the process exits. */
+export function benchDirectory(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Creates thing group `groupName` and the things `thingNames` in it (`limit` at a time); the group's ARN. */
+export async function createThingGroupWith(iot, groupName, thingNames, limit = 16) {
+  const group = await iot.send(new CreateThingGroupCommand({ thingGroupName: groupName }));
+  await pool(thingNames, limit, async (thingName) => {
+    await iot.send(new CreateThingCommand({ thingName }));
+    await iot.send(new AddThingToThingGroupCommand({ thingName, thingGroupName: groupName }));
+  });
+  return group.thingGroupArn;
+}
+
+/** Creates the continuous, namespaced job with an empty document for the thing group. */
+export function createContinuousJob(iot, jobId, thingGroupArn) {
+  return iot.send(
+    new CreateJobCommand({
+      jobId,
+      targets: [thingGroupArn],
+      targetSelection: 'CONTINUOUS',
+      namespaceId: NAMESPACE,
+      document: '{"steps":[]}',
+    }),
+  );
+}
+
+const noopJob = async () => ({ status: 'SUCCEEDED', statusDetails: { reason: 'noop' } });
+
+/**
+ * Starts one agent for `thingName` on the stack's broker: the listener with an mqtt transport and a
+ * job that succeeds at once. `clientId` and `listen` are passed to the config when given.
+ */
+export function startNoopAgent({ stack, thingName, jobId, stateDirectory, clientId, listen, onEvent }) {
+  const config = configSchema.parse({
+    thingName,
+    region: 'us-east-1',
+    jobId,
+    namespaceId: NAMESPACE,
+    stateDirectory,
+    logLevel: 'silent',
+    ...(listen === undefined ? {} : { listen }),
+    transport: { kind: 'mqtt', url: stack.mqttUrl, ...(clientId === undefined ? {} : { clientId }) },
+  });
+  const transport = createTransport(config.transport, { thingName, log });
+  return startListener({ config, transport, runJob: noopJob, log, onEvent });
+}
+
+/** A bare mqtt.js client for the floors, with TCP_NODELAY as the agent's transport sets it. */
+export async function connectBareClient(url, clientId) {
+  const client = await mqtt.connectAsync(url, { clientId, reconnectPeriod: 0 });
+  client.stream.setNoDelay(true);
+  return client;
+}
+
+/** Polls `check` every `intervalMs` until it returns a truthy value (resolved with it); rejects after `ms`. */
+export function until(check, what, ms = 10_000, intervalMs = 1) {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + ms;
+    const tick = () => {
+      const value = check();
+      if (value) return resolve(value);
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, intervalMs);
+    };
+    tick();
+  });
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+export async function pool(items, limit, fn) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The p-th percentile of an ascending array (NaN when it is empty). */
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** p50 and p99 of the values. */
+export function p50p99(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
