@@ -83,7 +83,10 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
 
   const tryEnroll = async (attempt: number): Promise<void> => {
     try {
-      enrollment = await enroll(config, { log: log.child({ part: 'enroll' }), sleep: abortableSleep(signal) });
+      enrollment = await enroll(config, {
+        log: log.child({ part: 'enroll' }),
+        sleep: abortableSleep(signal),
+      });
       log.info({ result: enrollment.result, thingGroupArn: enrollment.thingGroupArn }, 'enrolled');
       emit({ type: 'enrolled', result: enrollment });
     } catch (err) {
