@@ -27,6 +27,12 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     kind: 'default',
     meaning: 'with SVCUID: transport defaults to {kind: greengrass-ipc}',
   },
+  {
+    name: 'GGJOBS_DEFAULT_HANDLER_DIRECTORY',
+    path: 'executor.handlerDirectory',
+    kind: 'default',
+    meaning: "set by the component recipe to the artifact's handlers/",
+  },
   { name: 'GGJOBS_THING_NAME', path: 'thingName', kind: 'override', meaning: '' },
   { name: 'GGJOBS_REGION', path: 'region', kind: 'override', meaning: '' },
   { name: 'GGJOBS_JOB_ID', path: 'jobId', kind: 'override', meaning: '' },
@@ -92,6 +98,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): EnvConfig {
   const regionVar = read(env, 'AWS_REGION') !== undefined ? 'AWS_REGION' : 'AWS_DEFAULT_REGION';
   const region = read(env, regionVar);
   if (region !== undefined) put(defaults, 'region', region, regionVar);
+  // The recipe points this at the handlers shipped in the artifact; a handler directory set in the
+  // component configuration or a local file still wins.
+  const handlers = read(env, 'GGJOBS_DEFAULT_HANDLER_DIRECTORY');
+  if (handlers !== undefined)
+    put(defaults, 'executor.handlerDirectory', handlers, 'GGJOBS_DEFAULT_HANDLER_DIRECTORY');
   if (hasGreengrassIpc(env)) {
     put(
       defaults,

@@ -43,6 +43,28 @@ describe('loadConfig', () => {
     await expect(loadConfig({ configFile, env: {} })).resolves.toMatchObject(required);
   });
 
+  it('takes the handler directory the recipe sets as a default that configuration still overrides', async () => {
+    const env = {
+      AWS_IOT_THING_NAME: 'core-1',
+      AWS_REGION: 'us-east-1',
+      GGJOBS_MQTT_URL: mqtt.url,
+      GGJOBS_DEFAULT_HANDLER_DIRECTORY: '/greengrass/v2/packages/artifacts-unarchived/x/handlers',
+    };
+    const base = { jobId: 'j', namespaceId: 'n' };
+    expect((await loadConfig({ env, greengrass: base })).executor.handlerDirectory).toBe(
+      '/greengrass/v2/packages/artifacts-unarchived/x/handlers',
+    );
+    const fromGreengrass = await loadConfig({
+      env,
+      greengrass: { ...base, executor: { handlerDirectory: '/opt/site-handlers' } },
+    });
+    expect(fromGreengrass.executor.handlerDirectory).toBe('/opt/site-handlers');
+    const configFile = await file('h.yaml', 'executor:\n  handlerDirectory: /etc/ggjobs/handlers\n');
+    expect((await loadConfig({ env, greengrass: base, configFile })).executor.handlerDirectory).toBe(
+      '/etc/ggjobs/handlers',
+    );
+  });
+
   it('each source beats the previous one: env default < Greengrass < file < GGJOBS_* env < flags', async () => {
     const env = {
       AWS_IOT_THING_NAME: 'from-env-default',

@@ -263,6 +263,10 @@ describe('recipe.yaml', () => {
       );
       expect(match?.[1]).toBe(archive);
       expect(commands).toContain(match?.[2]);
+      // the agent runs the handlers shipped in this platform's archive unless configured otherwise
+      expect((run as { Setenv?: Record<string, string> }).Setenv).toEqual({
+        GGJOBS_DEFAULT_HANDLER_DIRECTORY: `{artifacts:decompressedPath}/${archive}/handlers`,
+      });
       expect(manifest.Artifacts).toEqual([
         expect.objectContaining({
           URI: expect.stringMatching(new RegExp(`/${archive}\\.zip$`)),
@@ -363,6 +367,7 @@ describe('npm run package', () => {
       const names = entries.map((e) => e.name);
       expect(names).toContain('package.json');
       expect(names).toContain('dist/cli/ggjobs.mjs');
+      expect(names).toContain('handlers/echo.sh');
       expect(names.filter((n) => n.endsWith('.node'))).toEqual([
         `dist/cli/aws-crt/bin/${crtDirs[arch]}/aws-crt-nodejs.node`,
       ]);
