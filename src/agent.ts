@@ -1,7 +1,7 @@
 // The whole device agent, composed the one way data flows: config -> enroll (control plane) ->
 // transport -> listener (data plane) -> runner. `ggjobs start`, `ggjobs demo` and the Greengrass
 // component all run exactly this, so the demo exercises the same code paths as a device. Live
-// reconfiguration (src/supervisor.ts) stops one RunningAgent and starts another with the new config.
+// reconfiguration (src/supervisor/) stops one RunningAgent and starts another with the new config.
 import type { Config } from './config/schema.js';
 import { type EnrollResult, enroll } from './enroll/enroll.js';
 import { ControlPlaneUnavailableError } from './errors.js';

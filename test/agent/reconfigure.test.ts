@@ -8,7 +8,7 @@ import {
   enrollFingerprint,
   oneLine,
   planReconfiguration,
-} from '../../src/reconfigure.js';
+} from '../../src/supervisor/reconfigure.js';
 
 function config(patch: Record<string, unknown> = {}): Config {
   return configSchema.parse({

@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSupervisor, type Supervisor, type SupervisorEvent } from '../../src/supervisor.js';
+import { createSupervisor, type Supervisor, type SupervisorEvent } from '../../src/supervisor/index.js';
 import {
   captureLogger,
   deviceConfig,

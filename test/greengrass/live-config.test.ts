@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Supervisor, type SupervisorEvent, startSupervisor } from '../../src/supervisor.js';
+import { type Supervisor, type SupervisorEvent, startSupervisor } from '../../src/supervisor/index.js';
 import {
   captureLogger,
   componentConfiguration,

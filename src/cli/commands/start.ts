@@ -4,7 +4,7 @@
 // while it runs. Exit codes (src/cli/exit-codes.ts, from the error's code): 2 invalid configuration,
 // 3 the job cannot take this device's group, 4 AWS unreachable, 1 anything else.
 import type { Command } from 'commander';
-import { createSupervisor } from '../../supervisor.js';
+import { createSupervisor } from '../../supervisor/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
 

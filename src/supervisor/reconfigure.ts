@@ -1,7 +1,7 @@
-// Pure decisions of live reconfiguration (src/supervisor.ts does the I/O): what the Greengrass
+// Pure decisions of live reconfiguration (the rest of src/supervisor/ does the I/O): what the Greengrass
 // component configuration contributes, whether a new effective configuration changes anything, and
 // whether the change needs the agent restarted and enrollment done again.
-import type { Config } from './config/schema.js';
+import type { Config } from '../config/schema.js';
 
 /** Keys of the component configuration that belong to the nucleus, not to ggjobs's config contract. */
 const NUCLEUS_KEYS = ['accessControl'] as const;
