@@ -1,0 +1,100 @@
+// Feeds events to decide() one at a time, in order, and carries out what it returns: journal writes
+// first (awaited, in order), every other action handed to the executor. Owns every execution's state.
+import type { Logger } from '../log.js';
+import {
+  decide,
+  type ExecutionAction,
+  type ExecutionEvent,
+  type ExecutionState,
+  newExecutionState,
+  recordFromState,
+} from './decide.js';
+import type { Journal } from './journal.js';
+import type { ListenerEvent, ListenerLifecycle } from './listener-types.js';
+
+/** The execution occupies the agent: its claim is under way or its job still runs here (even when
+ *  already cancelled or reported interrupted: an aborted job may still be cleaning up). */
+export const holding = (s: ExecutionState) => s.phase === 'claiming' || s.running;
+
+export interface ExecutionQueueOptions {
+  journal: Journal;
+  log: Logger;
+  lifecycle: ListenerLifecycle;
+  /** Performs a side effect decide() asked for (anything but `persist`). */
+  perform: (executionNumber: number, state: ExecutionState, action: ExecutionAction) => void;
+  /** An execution stopped occupying the agent: time to look for the next one. */
+  released: () => void;
+  onEvent?: (event: ListenerEvent) => void;
+}
+
+export class ExecutionQueue {
+  readonly states = new Map<number, ExecutionState>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: ExecutionQueueOptions) {}
+
+  /** Settles once every event queued so far has been decided and its journal writes are done. */
+  idle(): Promise<unknown> {
+    return this.chain;
+  }
+
+  /** Queues an event; events are decided one at a time. Resolves after its persist actions. */
+  dispatch(n: number, event: ExecutionEvent): Promise<{ persisted: boolean }> {
+    const p = this.chain.then(() => this.process(n, event));
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  private canStart(n: number): boolean {
+    if (this.opts.lifecycle.stopping) return false;
+    for (const s of this.states.values()) if (s.executionNumber !== n && holding(s)) return false;
+    return true;
+  }
+
+  private async process(n: number, event: ExecutionEvent): Promise<{ persisted: boolean }> {
+    const before = this.states.get(n) ?? newExecutionState(n);
+    const ev = 'canStart' in event ? { ...event, canStart: this.canStart(n) } : event;
+    const { state, actions } = decide(before, ev, new Date().toISOString());
+    this.states.set(n, state);
+    if (state.phase !== before.phase) {
+      this.opts.onEvent?.({
+        type: 'transition',
+        executionNumber: n,
+        from: before.phase,
+        to: state.phase,
+        cause: ev.type,
+      });
+    }
+    let persisted = true;
+    for (const action of actions) {
+      if (!persisted && (action.type === 'run' || action.type === 'claim')) {
+        // Never act on something the journal does not know about.
+        const error = 'journal-unavailable';
+        void this.dispatch(
+          n,
+          action.type === 'run' ? { type: 'runSettled', error } : { type: 'claimFailed', error },
+        );
+        continue;
+      }
+      if (action.type === 'persist') persisted = (await this.persist(state)) && persisted;
+      else this.opts.perform(n, state, action);
+    }
+    if (holding(before) && !holding(state)) this.opts.released(); // free for the next one
+    return { persisted };
+  }
+
+  private async persist(state: ExecutionState): Promise<boolean> {
+    const record = recordFromState(state);
+    if (!record) return true;
+    try {
+      await this.opts.journal.save(record);
+      return true;
+    } catch (err) {
+      this.opts.log.error(
+        { executionNumber: state.executionNumber, err: (err as Error).message },
+        'journal write failed',
+      );
+      return false;
+    }
+  }
+}

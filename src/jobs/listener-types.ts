@@ -1,0 +1,42 @@
+// The listener's public types (re-exported by listener.ts) and the lifecycle flags its parts share.
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { RunJob } from '../run/types.js';
+import type { Transport } from '../transport/types.js';
+import type { ExecutionEvent, ExecutionState, Phase } from './decide.js';
+import type { NotifyForm } from './notifications.js';
+
+export type ListenerEvent =
+  | { type: 'transition'; executionNumber: number; from: Phase; to: Phase; cause: ExecutionEvent['type'] }
+  | { type: 'notification'; form: NotifyForm; mentionsJob: boolean }
+  | { type: 'ignoredPayload'; topic: string; problem: string }
+  | { type: 'synced'; executionNumber?: number; status?: string };
+
+export interface ListenerOptions {
+  config: Config;
+  transport: Transport;
+  runJob: RunJob;
+  log: Logger;
+  onEvent?: (event: ListenerEvent) => void;
+}
+
+export interface Listener {
+  /** Stop taking work, give a running job graceMs, flush the outbox (bounded), close the transport. */
+  stop(options?: { graceMs?: number; flushMs?: number }): Promise<void>;
+  /** Describe now (what notifications, reconnects and the poll timer do). */
+  sync(): Promise<void>;
+  /** A copy of every execution's state, for status output and tests. */
+  executions(): ExecutionState[];
+}
+
+/** One object owned by the listener and read (live) by its parts, so they all agree on where it is:
+ *  ready = started up (notifications and syncs count from now), stopping = takes no new work,
+ *  stopped = timers are cleared and nothing new is sent. */
+export interface ListenerLifecycle {
+  ready: boolean;
+  stopping: boolean;
+  stopped: boolean;
+}
+
+/** Queues an event for decide(); resolves once its journal writes are done (`persisted` false if one failed). */
+export type Dispatch = (executionNumber: number, event: ExecutionEvent) => Promise<{ persisted: boolean }>;

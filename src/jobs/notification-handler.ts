@@ -1,0 +1,57 @@
+// Subscribes to the enabled notify topic forms and turns each notification into a sync when it
+// concerns us: it mentions our job, or we hold an execution (a notification may mean it went away).
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Transport } from '../transport/types.js';
+import type { ExecutionState } from './decide.js';
+import { holding } from './execution-queue.js';
+import type { ListenerEvent, ListenerLifecycle } from './listener-types.js';
+import { type NotifyForm, readNotification } from './notifications.js';
+import { type JobIds, jobsTopics } from './topics.js';
+
+export interface NotificationHandlerOptions {
+  transport: Transport;
+  ids: JobIds;
+  config: Config;
+  log: Logger;
+  lifecycle: ListenerLifecycle;
+  states: ReadonlyMap<number, ExecutionState>;
+  sync: () => Promise<void>;
+  onEvent?: (event: ListenerEvent) => void;
+}
+
+export async function subscribeNotifications(opts: NotificationHandlerOptions): Promise<void> {
+  const { transport, config } = opts;
+  const t = jobsTopics(opts.ids);
+  const forms: Array<[NotifyForm, string, boolean]> = [
+    ['perJob', t.notifyPerJob, config.listen.notifyTopics.perJob],
+    ['thing', t.notifyThing, config.listen.notifyTopics.thing],
+    ['thingNext', t.notifyThingNext, config.listen.notifyTopics.thingNext],
+  ];
+  for (const [form, topic, enabled] of forms) {
+    if (enabled) await transport.subscribe(topic, (_, payload) => onNotification(opts, form, topic, payload));
+  }
+}
+
+function onNotification(
+  opts: NotificationHandlerOptions,
+  form: NotifyForm,
+  topic: string,
+  payload: Buffer,
+): void {
+  const { lifecycle, log, onEvent } = opts;
+  if (!lifecycle.ready || lifecycle.stopped) return;
+  const hint = readNotification(form, payload, opts.ids.jobId);
+  if (!hint.ok) {
+    log.warn({ topic, problem: hint.problem }, 'ignoring malformed notification');
+    onEvent?.({ type: 'ignoredPayload', topic, problem: hint.problem });
+    return;
+  }
+  onEvent?.({ type: 'notification', form, mentionsJob: hint.mentionsJob });
+  const busy = [...opts.states.values()].some(holding);
+  if (hint.mentionsJob || busy) {
+    void opts.sync();
+  } else if (hint.otherJobs.length > 0) {
+    log.debug({ form, otherJobs: hint.otherJobs }, "ignoring other jobs' executions");
+  }
+}
