@@ -2,6 +2,7 @@
 // transport -> listener (data plane) -> runner. `ggjobs start`, `ggjobs demo` and the Greengrass
 // component all run exactly this, so the demo exercises the same code paths as a device. Live
 // reconfiguration (src/supervisor/) stops one RunningAgent and starts another with the new config.
+import { doublingDelay } from './backoff.js';
 import type { Config } from './config/schema.js';
 import { type EnrollResult, enroll } from './enroll/enroll.js';
 import { ControlPlaneUnavailableError } from './errors.js';
@@ -93,7 +94,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       // Only "unreachable / still throttled" is deferred; a job that cannot take the group is the
       // operator's to fix and stops the agent with its own exit code.
       if (!(err instanceof ControlPlaneUnavailableError) || signal?.aborted) throw err;
-      const ceiling = Math.min(DEFERRED_ENROLL_MAX_MS, DEFERRED_ENROLL_MIN_MS * 2 ** attempt);
+      const ceiling = doublingDelay(attempt + 1, DEFERRED_ENROLL_MIN_MS, DEFERRED_ENROLL_MAX_MS);
       const retryInMs = Math.round(
         DEFERRED_ENROLL_MIN_MS + Math.random() * (ceiling - DEFERRED_ENROLL_MIN_MS),
       );

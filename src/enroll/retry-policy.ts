@@ -2,13 +2,13 @@
 // Exponential backoff with FULL jitter (the delay is uniform in [0, cap), cap = min(maxDelay,
 // base * 2^(attempt-1))): thousands of devices throttled together spread out instead of retrying in
 // lockstep. Bounded twice: by attempts and by the total time since the first attempt.
+import { doublingDelay } from '../backoff.js';
 import type { RetryConfig } from '../config/schema.js';
 import { isRetryableError } from './aws-errors.js';
 
 /** The largest delay allowed after the `attempt`-th attempt failed (attempt counts from 1). */
 export function backoffCap(attempt: number, retry: Pick<RetryConfig, 'baseDelayMs' | 'maxDelayMs'>): number {
-  const exponent = Math.max(0, Math.min(attempt - 1, 52));
-  return Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** exponent);
+  return doublingDelay(attempt, retry.baseDelayMs, retry.maxDelayMs);
 }
 
 /** The pause after the `attempt`-th failed attempt: uniform in [0, cap). `random` returns [0, 1). */

@@ -1,3 +1,5 @@
+import { doublingDelay } from '../backoff.js';
+
 // Reconnect pacing for the nucleus connection: a pure function so the policy is tested directly.
 
 export interface BackoffPolicy {
@@ -10,9 +12,7 @@ export interface BackoffPolicy {
  * in [0, 1) takes up to a quarter off, so components restarted together do not reconnect in lockstep.
  */
 export function reconnectDelayMs(attempt: number, policy: BackoffPolicy, jitter = 0): number {
-  const max = Math.max(policy.minMs, policy.maxMs);
-  const exponent = Math.min(Math.max(Math.floor(attempt) - 1, 0), 30);
-  const base = Math.min(policy.minMs * 2 ** exponent, max);
+  const base = doublingDelay(attempt, policy.minMs, Math.max(policy.minMs, policy.maxMs));
   const clampedJitter = Math.min(Math.max(jitter, 0), 0.999_999);
   return Math.max(1, Math.round(base * (1 - clampedJitter / 4)));
 }

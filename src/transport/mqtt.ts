@@ -8,6 +8,7 @@
 // subscription is made again on every connection, which this class does before it reports `connected`.
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { doublingDelay } from '../backoff.js';
 import type { TransportConfig } from '../config/schema.js';
 import { TransportConnectError, TransportOfflineError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -45,7 +46,8 @@ function isFatal(code: unknown): boolean {
 
 /** Delay before reconnect attempt `attempt` (1-based): min, 2*min, 4*min, ... capped at max. */
 export function reconnectDelay(attempt: number, minMs: number, maxMs: number): number {
-  return Math.min(minMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30), Math.max(minMs, maxMs));
+  // Inverted bounds: the minimum wins (reconnects are never faster than configured).
+  return doublingDelay(attempt, minMs, Math.max(minMs, maxMs));
 }
 
 function readTlsFile(field: string, path: string | undefined): Buffer | undefined {
