@@ -118,6 +118,18 @@ describe('ggjobs enroll', () => {
     expect(first.stderr + second.stderr + first.stdout + second.stdout).not.toContain(SECRET);
   });
 
+  it('prints no AWS SDK warning (NodeVersionSupportWarning) on stderr', async () => {
+    await fx.createThing('core-1', ['site-a']);
+    await fx.createJob(JOB_ID);
+    const run = await ggjobs(['enroll', '--config', await configFile(), '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('Warning');
+    // Only pino's JSON lines reach stderr: every non-empty line parses.
+    const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+
   it('says what happened in words without --json', async () => {
     await fx.createThing('core-1', ['site-a']);
     await fx.createJob(JOB_ID);
