@@ -7,8 +7,7 @@ const JOB_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 const NAMESPACE_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 const THING_GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
-const THING_GROUP_ARN_PATTERN =
-  /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:thinggroup\/[a-zA-Z0-9:_-]{1,128}$/;
+const THING_GROUP_ARN_PATTERN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:thinggroup\/[a-zA-Z0-9:_-]{1,128}$/;
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** A whole number given as a number or a numeric string ("30"), within [min, max]. */

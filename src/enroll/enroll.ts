@@ -30,7 +30,11 @@ export interface EnrollResult {
   calls: number;
 }
 
-async function resolveThingGroupArn(config: EnrollSettings, plane: ControlPlane, log: Logger): Promise<string> {
+async function resolveThingGroupArn(
+  config: EnrollSettings,
+  plane: ControlPlane,
+  log: Logger,
+): Promise<string> {
   const { thingGroupArn, thingGroupName, groupPattern } = config.enroll;
   if (thingGroupArn) return thingGroupArn;
   if (thingGroupName) return plane.describeThingGroup(thingGroupName);

@@ -34,5 +34,6 @@ export async function listJournals(stateDirectory: string, filter: Partial<JobId
       }
     }
   }
-  return found;
+  const key = (ids: JobIds) => `${ids.thingName}\0${ids.namespaceId}\0${ids.jobId}`;
+  return found.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }

@@ -130,6 +130,35 @@ describe('ggjobs enroll', () => {
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
   });
 
+  it('works with the smallest configuration: no transport, no executor', async () => {
+    await fx.createThing('core-1', ['site-a']);
+    await fx.createJob(JOB_ID);
+    const file = join(dir, 'enroll-only.yaml');
+    await writeFile(
+      file,
+      [
+        'thingName: core-1',
+        `region: ${fx.stack.region}`,
+        `jobId: ${JOB_ID}`,
+        `namespaceId: ${NAMESPACE}`,
+        'enroll:',
+        `  endpoint: ${fx.stack.controlPlaneEndpoint}`,
+      ].join('\n'),
+    );
+    const run = await ggjobs(['enroll', '--config', file, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      result: 'associated',
+      thingGroupArn: fx.groupArn('site-a'),
+    });
+
+    await writeFile(file, `thingName: core-1\nregion: ${fx.stack.region}\njobId: ${JOB_ID}\n`);
+    const missing = await ggjobs(['enroll', '--config', file]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('namespaceId: required (1-64 characters of [a-zA-Z0-9_-])');
+    expect(missing.stderr).not.toContain('transport');
+  });
+
   it('says what happened in words without --json', async () => {
     await fx.createThing('core-1', ['site-a']);
     await fx.createJob(JOB_ID);

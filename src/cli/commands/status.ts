@@ -48,7 +48,12 @@ export function registerStatus(program: Command, io: CliIo, result: CommandResul
       const texts: string[] = [];
       for (const ids of jobs) {
         const { records, problems } = await readJournal(config.stateDirectory, ids);
-        const report = buildStatusReport(ids, journalDirectory(config.stateDirectory, ids), records, problems);
+        const report = buildStatusReport(
+          ids,
+          journalDirectory(config.stateDirectory, ids),
+          records,
+          problems,
+        );
         texts.push(options.json ? `${JSON.stringify(report)}\n` : formatStatusReport(report));
       }
       io.stdout(texts.join(options.json ? '' : '\n'));
