@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { GgjobsError } from '../errors.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDiagnostics } from './commands/diagnostics.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerLocal } from './commands/local.js';
 import { registerStart } from './commands/start.js';
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
   registerStart(program, io, result);
   registerDemo(program, io, result);
   registerStatus(program, io, result);
+  registerDiagnostics(program, io, result);
   return program;
 }
 
