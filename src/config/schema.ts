@@ -144,6 +144,11 @@ export const mqttTransportSchema = z
   .refine((t) => !!t.certFile === !!t.keyFile, {
     error: 'certFile and keyFile go together',
     path: ['keyFile'],
+  })
+  // MQTT 3.1.1 sends a password only together with a user name; mqtt.js would never connect.
+  .refine((t) => t.password === undefined || t.username !== undefined, {
+    error: 'needs transport.username too (MQTT sends a password only with a user name)',
+    path: ['password'],
   });
 
 const iotCoreTransportSchema = z

@@ -141,6 +141,7 @@ describe('ggjobs doctor', () => {
     const transport = check(checks, 'transport reachable');
     expect(transport.ok).toBe(false);
     expect(transport.detail).toContain('no connection within 3 s');
+    expect(transport.detail).toContain('ECONNREFUSED');
     expect(transport.fix).toContain('transport.url');
 
     const job = check(checks, 'job answers DescribeJob');

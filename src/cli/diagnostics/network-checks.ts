@@ -6,7 +6,8 @@ import type { Config } from '../../config/schema.js';
 import { describeError, hasErrorName } from '../../enroll/aws-errors.js';
 import { createIotClient, endpointDescription } from '../../enroll/control-plane.js';
 import { subscribedTopics } from '../../jobs/topics.js';
-import { silentLogger } from '../../log.js';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../log.js';
 import { createTransport } from '../../transport/index.js';
 import { type CheckResult, failed, messageOf, passed, within } from './check.js';
 
@@ -33,9 +34,28 @@ function transportFix(config: Config): string {
   }
 }
 
+/** A logger that keeps only the last warning or error the transport logged (why it cannot connect). */
+function lastProblemLogger(): { log: Logger; last: () => string | undefined } {
+  let last: string | undefined;
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      try {
+        const entry = JSON.parse(String(chunk)) as Record<string, unknown>;
+        const why = entry.err ?? entry.error ?? entry.reason;
+        last = `${String(entry.msg)}${why === undefined ? '' : `: ${String(why)}`}`;
+      } catch {
+        // not a log line
+      }
+      done();
+    },
+  });
+  return { log: createLogger({ level: 'warn', destination: sink, pretty: false }), last: () => last };
+}
+
 export async function checkTransport(config: Config, timeoutMs: number): Promise<CheckResult[]> {
   const target = transportTarget(config);
-  const transport = createTransport(config.transport, { thingName: config.thingName, log: silentLogger() });
+  const problems = lastProblemLogger();
+  const transport = createTransport(config.transport, { thingName: config.thingName, log: problems.log });
   const ids = { thingName: config.thingName, jobId: config.jobId, namespaceId: config.namespaceId };
   const topics = subscribedTopics(ids, config.listen.notifyTopics);
   // The backends keep retrying a refused connection; the last refusal says why.
@@ -47,7 +67,8 @@ export async function checkTransport(config: Config, timeoutMs: number): Promise
     try {
       await within(transport.connect(), timeoutMs, `no connection within ${timeoutMs / 1000} s`);
     } catch (err) {
-      const why = lastError && lastError !== err ? ` (last error: ${lastError.message})` : '';
+      const last = lastError?.message ?? problems.last();
+      const why = last && last !== messageOf(err) ? ` (last: ${last})` : '';
       return [failed('transport reachable', `${target}: ${messageOf(err)}${why}`, transportFix(config))];
     }
     const results = [passed('transport reachable', `${target} connected`)];
