@@ -175,12 +175,6 @@ export function optionalInteger(value: unknown, field: string, min: number, max:
   return value;
 }
 
-export function optionalBoolean(value: unknown, field: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw invalid(`${field}: expected true or false, got ${shown(value)}`);
-  return value;
-}
-
 export function booleanQuery(query: URLSearchParams, name: string): boolean | undefined {
   const value = query.get(name);
   if (value === null || value === '') return undefined;
