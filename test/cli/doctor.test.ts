@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EnrollFixture, JOB_ID, NAMESPACE, startEnrollFixture } from '../enroll/local-fixture.js';
+import { handlerDirectoriesOf } from '../../src/cli/diagnostics/handler-checks.js';
+import type { ExecutorConfig } from '../../src/config/schema.js';
 import { ggjobsInProcess } from './in-process.js';
 
 interface Check {
@@ -188,5 +190,24 @@ describe('ggjobs doctor', () => {
     const run = await ggjobsInProcess('doctor', '--timeout', 'soon');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--timeout "soon": must be a number of seconds from 1 to 600');
+  });
+
+  it('checks every executor.handlerDirectories entry when the configuration has one, else the one directory', () => {
+    const base = {
+      allowedCommands: [],
+      defaultStepTimeoutSeconds: 1,
+      killGraceSeconds: 1,
+      maxDownloadBytes: 1,
+      environment: {},
+    };
+    const many = { ...base, handlerDirectory: '/a', handlerDirectories: ['/a', '/b'] } as ExecutorConfig;
+    expect(handlerDirectoriesOf(many, '/home/gg', 1000)).toEqual(['/a', '/b']);
+    expect(
+      handlerDirectoriesOf({ ...base, handlerDirectory: '/a' } as ExecutorConfig, '/home/gg', 1000),
+    ).toEqual(['/a']);
+    expect(handlerDirectoriesOf(base as ExecutorConfig, '/home/gg', 1000)).toEqual([
+      '/home/gg/.ggjobs/handlers',
+    ]);
+    expect(handlerDirectoriesOf(base as ExecutorConfig, '/root', 0)).toEqual(['/etc/ggjobs/handlers']);
   });
 });
