@@ -1,8 +1,17 @@
-// One logger for the whole agent: JSON lines on stderr (pretty when stderr is a TTY), with
-// anything that looks like a credential redacted, so logs can be shared from the field.
+// One logger for the whole agent, with anything that looks like a credential redacted, so logs can be
+// shared from the field. Two forms (README "Logs"):
+// - json: pino JSON lines on stderr, for log collectors and the Greengrass component log;
+// - pretty: one readable line per entry (`07:00:59 ERROR ggjobs failed; stopping: job "x" not found`),
+//   written synchronously so lines keep their order and none is lost when the process exits.
+// Default: pretty when stderr is a terminal, json otherwise and always under Greengrass; the
+// `--log-format` flag (or GGJOBS_LOG_FORMAT) chooses explicitly.
+import pinoPretty from 'pino-pretty';
 import { type Logger as PinoLogger, pino } from 'pino';
 
 export type Logger = PinoLogger;
+
+export type LogFormat = 'json' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 
 const REDACT = [
   'password',
@@ -24,22 +33,88 @@ const REDACT = [
 
 export interface LoggerOptions {
   level?: string;
-  /** Force pretty output on or off; by default pretty only when stderr is a TTY. */
+  /** Force pretty output on or off; by default the process-wide format (see logFormat()). */
   pretty?: boolean;
   /** Write here instead of stderr (tests). */
   destination?: NodeJS.WritableStream;
 }
 
+let chosenFormat: LogFormat | undefined;
+
+/** Sets the format every later createLogger() uses (the CLI's --log-format). */
+export function setLogFormat(format: LogFormat | undefined): void {
+  chosenFormat = format;
+}
+
+/** The format in effect: the flag, else GGJOBS_LOG_FORMAT, else json under Greengrass or off a terminal. */
+export function logFormat(
+  env: NodeJS.ProcessEnv = process.env,
+  stderrIsTTY = process.stderr.isTTY === true,
+): LogFormat {
+  if (chosenFormat) return chosenFormat;
+  const fromEnv = env.GGJOBS_LOG_FORMAT?.trim();
+  if (fromEnv === 'json' || fromEnv === 'pretty') return fromEnv;
+  // The nucleus writes a component's stderr to its log file, read by log managers: keep it JSON.
+  if (env.SVCUID && env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT) return 'json';
+  return stderrIsTTY ? 'pretty' : 'json';
+}
+
+/** Error messages already shown on a pretty log line, so the CLI does not print them a second time. */
+const shownErrors = new Set<string>();
+
+/** Whether a pretty log line of this process already showed `message` (at level error or above). */
+export function errorAlreadyShown(message: string): boolean {
+  return shownErrors.has(message);
+}
+
+function errorText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { message?: unknown }).message === 'string'
+  )
+    return (value as { message: string }).message;
+  return undefined;
+}
+
+/** A pino destination that prints each JSON entry as one readable line. */
+function prettyDestination(write: (text: string) => void): { write: (line: string) => void } {
+  const format = pinoPretty.prettyFactory({
+    colorize: false,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,err',
+    messageFormat: (entry, messageKey) => {
+      const message = String(entry[messageKey] ?? '');
+      const err = errorText(entry.err);
+      return err ? `${message}: ${err}` : message;
+    },
+  });
+  return {
+    write(line: string) {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        write(line);
+        return;
+      }
+      const err = errorText(entry.err);
+      if (err && typeof entry.level === 'number' && entry.level >= 50) shownErrors.add(err);
+      write(format(entry));
+    },
+  };
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const redact = { paths: REDACT, censor: '[redacted]' };
-  const pretty = options.pretty ?? (!options.destination && process.stderr.isTTY === true);
+  const pretty = options.pretty ?? (!options.destination && logFormat() === 'pretty');
   if (pretty) {
-    return pino({
-      level,
-      redact,
-      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true } },
-    });
+    const out = options.destination;
+    const destination = prettyDestination((text) => (out ? out.write(text) : process.stderr.write(text)));
+    return pino({ level, redact }, destination);
   }
   const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
   return pino({ level, redact }, destination as Parameters<typeof pino>[1]);

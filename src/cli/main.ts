@@ -1,9 +1,11 @@
 // The `ggjobs` command. Thin on purpose: each subcommand lives in commands/ and calls into the parts
 // of src/ that do the work; this file only wires them up and maps errors to exit codes.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { GgjobsError } from '../errors.js';
+import { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from '../log.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDiagnostics } from './commands/diagnostics.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerLocal } from './commands/local.js';
 import { registerStart } from './commands/start.js';
@@ -40,11 +42,21 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
     .showSuggestionAfterError(true)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
+  // Logs: readable lines on a terminal, JSON lines otherwise (and under Greengrass); the flag decides.
+  program
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines on stderr: json or pretty (default: pretty on a terminal)',
+      ).choices(LOG_FORMATS),
+    )
+    .hook('preAction', (command) => setLogFormat(command.opts<{ logFormat?: LogFormat }>().logFormat));
   registerLocal(program, io, result);
   registerEnroll(program, io, result);
   registerStart(program, io, result);
   registerDemo(program, io, result);
   registerStatus(program, io, result);
+  registerDiagnostics(program, io, result);
   return program;
 }
 
@@ -67,7 +79,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     if (err instanceof GgjobsError) {
-      io.stderr(`ggjobs: ${err.message}\n`);
+      // On a terminal the error that ends the process is printed once: a readable log line may have shown it.
+      if (!(logFormat() === 'pretty' && errorAlreadyShown(err.message)))
+        io.stderr(`ggjobs: ${err.message}\n`);
       return exitCodeFor(err);
     }
     io.stderr(

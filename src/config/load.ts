@@ -3,11 +3,13 @@
 import { configFromEnv } from './env.js';
 import { readConfigFile } from './file.js';
 import { valueAt } from './format-issues.js';
-import { isPlainObject, mergeConfigSourcesWithOrigins } from './merge.js';
-import type { Config } from './schema.js';
-import { validateConfig } from './validate.js';
+import type { ConfigFor, ConfigPurpose } from './command-schemas.js';
+import { type ConfigOrigins, isPlainObject, mergeConfigSourcesWithOrigins } from './merge.js';
+import { validateConfigFor } from './validate.js';
 
-export interface LoadConfigOptions {
+export interface LoadConfigOptions<P extends ConfigPurpose = 'start'> {
+  /** The command the configuration is for (default start: everything required); see command-schemas.ts. */
+  purpose?: P;
   /** `--config FILE`: YAML or JSON. */
   configFile?: string;
   /** Defaults to process.env. */
@@ -22,11 +24,15 @@ function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/**
- * Merges defaults < Greengrass configuration < config file < GGJOBS_* environment < flags, then validates.
- * Throws ConfigFileError (file missing/unreadable/unparseable) or ConfigInvalidError (one line per problem).
- */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<Config> {
+/** The merged, not yet validated configuration and which source set each key. */
+export interface MergedConfig {
+  raw: Record<string, unknown>;
+  /** Dotted key path -> `config file F`, `env NAME`, `flag --x`, `Greengrass component configuration`. */
+  origins: ConfigOrigins;
+}
+
+/** Reads and merges every source (defaults < Greengrass < file < env < flags) without validating. */
+export async function mergeConfig(options: LoadConfigOptions<ConfigPurpose> = {}): Promise<MergedConfig> {
   const env = configFromEnv(options.env ?? process.env);
   const file = options.configFile === undefined ? undefined : await readConfigFile(options.configFile);
   const { value, origins } = mergeConfigSourcesWithOrigins(
@@ -48,5 +54,17 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Confi
           : `flag --${kebab(path.split('.').pop() ?? path)}`,
     },
   );
-  return validateConfig(value, origins);
+  return { raw: value, origins };
+}
+
+/**
+ * Merges defaults < Greengrass configuration < config file < GGJOBS_* environment < flags, then validates
+ * for `options.purpose` (default start). Throws ConfigFileError (file missing/unreadable/unparseable) or
+ * ConfigInvalidError (one line per problem).
+ */
+export async function loadConfig<P extends ConfigPurpose = 'start'>(
+  options: LoadConfigOptions<P> = {},
+): Promise<ConfigFor<P>> {
+  const { raw, origins } = await mergeConfig(options);
+  return validateConfigFor((options.purpose ?? 'start') as P, raw, origins);
 }

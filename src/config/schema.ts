@@ -3,12 +3,11 @@
 // Greengrass advises numbers and booleans as strings in recipes, so both forms are accepted.
 import { z } from 'zod';
 
-export const JOB_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
-export const NAMESPACE_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
-export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
-export const THING_GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
-export const THING_GROUP_ARN_PATTERN =
-  /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:thinggroup\/[a-zA-Z0-9:_-]{1,128}$/;
+const JOB_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+const NAMESPACE_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
+const THING_GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
+const THING_GROUP_ARN_PATTERN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:thinggroup\/[a-zA-Z0-9:_-]{1,128}$/;
 export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 /** A whole number given as a number or a numeric string ("30"), within [min, max]. */
@@ -33,9 +32,9 @@ function patternField(pattern: RegExp, allowed: string) {
   return z.string({ error: `must be ${allowed}` }).regex(pattern, { error: `must be ${allowed}` });
 }
 
-export const jobIdField = patternField(JOB_ID_PATTERN, '1-64 characters of [a-zA-Z0-9_-]');
-export const namespaceIdField = patternField(NAMESPACE_ID_PATTERN, '1-64 characters of [a-zA-Z0-9_-]');
-export const thingNameField = patternField(THING_NAME_PATTERN, '1-128 characters of [a-zA-Z0-9:_-]');
+const jobIdField = patternField(JOB_ID_PATTERN, '1-64 characters of [a-zA-Z0-9_-]');
+const namespaceIdField = patternField(NAMESPACE_ID_PATTERN, '1-64 characters of [a-zA-Z0-9_-]');
+const thingNameField = patternField(THING_NAME_PATTERN, '1-128 characters of [a-zA-Z0-9:_-]');
 
 const urlField = (protocols: string[]) =>
   z.string({ error: `must be a URL (${protocols.join(', ')})` }).refine(
@@ -72,7 +71,7 @@ export const retrySchema = z
   })
   .strict();
 
-export const enrollSchema = z
+const enrollSchema = z
   .object({
     enabled: boolField.default(true),
     thingGroupName: patternField(THING_GROUP_NAME_PATTERN, '1-128 characters of [a-zA-Z0-9:_-]').optional(),
@@ -93,7 +92,7 @@ export const enrollSchema = z
     path: ['thingGroupArn'],
   });
 
-export const notifyTopicsSchema = z
+const notifyTopicsSchema = z
   .object({
     /** `$aws/things/T/jobs/J/notify-namespace-NS/` (AWS API reference form). */
     perJob: boolField.default(true),
@@ -104,7 +103,7 @@ export const notifyTopicsSchema = z
   })
   .strict();
 
-export const listenSchema = z
+const listenSchema = z
   .object({
     notifyTopics: notifyTopicsSchema.default(() => notifyTopicsSchema.parse({})),
     /** Timeout of one Jobs request (get/update) waiting for /accepted or /rejected. */
@@ -145,9 +144,14 @@ export const mqttTransportSchema = z
   .refine((t) => !!t.certFile === !!t.keyFile, {
     error: 'certFile and keyFile go together',
     path: ['keyFile'],
+  })
+  // MQTT 3.1.1 sends a password only together with a user name; mqtt.js would never connect.
+  .refine((t) => t.password === undefined || t.username !== undefined, {
+    error: 'needs transport.username too (MQTT sends a password only with a user name)',
+    path: ['password'],
   });
 
-export const iotCoreTransportSchema = z
+const iotCoreTransportSchema = z
   .object({
     kind: z.literal('iot-core'),
     /** The account's AWS IoT data endpoint (xxxx-ats.iot.REGION.amazonaws.com). */
@@ -165,7 +169,7 @@ export const iotCoreTransportSchema = z
   })
   .strict();
 
-export const greengrassIpcTransportSchema = z.object({ kind: z.literal('greengrass-ipc') }).strict();
+const greengrassIpcTransportSchema = z.object({ kind: z.literal('greengrass-ipc') }).strict();
 
 export const transportSchema = z.discriminatedUnion(
   'kind',
@@ -213,8 +217,8 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
-export type EnrollConfig = Config['enroll'];
-export type ListenConfig = Config['listen'];
+/** What enrolling reads (ggjobs enroll validates only these). */
+export type EnrollSettings = Pick<Config, 'thingName' | 'region' | 'jobId' | 'namespaceId' | 'enroll'>;
 export type TransportConfig = Config['transport'];
 export type ExecutorConfig = Config['executor'];
 export type RetryConfig = z.infer<typeof retrySchema>;

@@ -1,13 +1,20 @@
-// Validation of the merged configuration against the contract in schema.ts.
+// Validation of the merged configuration against the contract in schema.ts (or the part of it one
+// command needs, command-schemas.ts).
 import { ConfigInvalidError } from '../errors.js';
+import { COMMAND_SCHEMAS, type ConfigFor, type ConfigPurpose } from './command-schemas.js';
 import { formatConfigIssues } from './format-issues.js';
 import type { ConfigOrigins } from './merge.js';
-import { type Config, configSchema } from './schema.js';
+import type { Config } from './schema.js';
 
-/** The problems with `raw`, one line each; empty when it is a valid configuration. Pure. */
-export function configProblems(raw: unknown, origins?: ConfigOrigins): string[] {
-  const result = configSchema.safeParse(raw);
-  return result.success ? [] : formatConfigIssues(result.error.issues, raw, configSchema, origins);
+/** The problems with `raw` for `purpose` (default start: everything), one line each; empty when valid. Pure. */
+export function configProblems(
+  raw: unknown,
+  origins?: ConfigOrigins,
+  purpose: ConfigPurpose = 'start',
+): string[] {
+  const schema = COMMAND_SCHEMAS[purpose];
+  const result = schema.safeParse(raw);
+  return result.success ? [] : formatConfigIssues(result.error.issues, raw, schema, origins);
 }
 
 /**
@@ -16,8 +23,18 @@ export function configProblems(raw: unknown, origins?: ConfigOrigins): string[] 
  * `origins` (dotted key path -> source description) adds where a bad value came from.
  */
 export function validateConfig(raw: unknown, origins?: ConfigOrigins): Config {
-  const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const lines = formatConfigIssues(result.error.issues, raw, configSchema, origins);
+  return validateConfigFor('start', raw, origins);
+}
+
+/** validateConfig for one command: only the keys `purpose` uses are required. */
+export function validateConfigFor<P extends ConfigPurpose>(
+  purpose: P,
+  raw: unknown,
+  origins?: ConfigOrigins,
+): ConfigFor<P> {
+  const schema = COMMAND_SCHEMAS[purpose];
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data as ConfigFor<P>;
+  const lines = formatConfigIssues(result.error.issues, raw, schema, origins);
   throw new ConfigInvalidError(lines.join('\n'));
 }

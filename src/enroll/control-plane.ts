@@ -7,7 +7,7 @@ import {
   IoTClient,
   ListThingGroupsForThingCommand,
 } from '@aws-sdk/client-iot';
-import type { Config } from '../config/schema.js';
+import type { EnrollSettings } from '../config/schema.js';
 import {
   AssociationRefusedError,
   ControlPlaneAccessDeniedError,
@@ -28,7 +28,11 @@ const MAX_GROUP_PAGES = 100;
  * (maxAttempts 1): we retry ourselves, with full jitter and a total-time bound, and LimitExceeded must
  * not be retried at all.
  */
-export function createIotClient(config: Config): IoTClient {
+export function createIotClient(config: EnrollSettings): IoTClient {
+  // The SDK checks the Node version when a client is built; package-lock pins a release that supports
+  // Node 20, and its notice about *future* releases needing Node 22 is not actionable on a device.
+  // Set here (not only in the CLI) so every command and library use that builds a client stays quiet.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new IoTClient({
     region: config.region,
     ...(config.enroll.endpoint ? { endpoint: config.enroll.endpoint } : {}),
@@ -38,7 +42,7 @@ export function createIotClient(config: Config): IoTClient {
   });
 }
 
-export function endpointDescription(config: Config): string {
+export function endpointDescription(config: EnrollSettings): string {
   return config.enroll.endpoint ?? `iot.${config.region}.amazonaws.com`;
 }
 

@@ -2,7 +2,7 @@
 // One DescribeJob decides locally; the only write (AssociateTargetsWithJob) happens when needed, and a
 // lost race with another device of the same group is resolved by describing the job again.
 import type { IoTClient } from '@aws-sdk/client-iot';
-import type { Config } from '../config/schema.js';
+import type { EnrollSettings } from '../config/schema.js';
 import { AssociationRefusedError, JobTargetsFullError, ThingGroupNotFoundError } from '../errors.js';
 import { type Logger, silentLogger } from '../log.js';
 import { describeError, hasErrorName } from './aws-errors.js';
@@ -30,7 +30,11 @@ export interface EnrollResult {
   calls: number;
 }
 
-async function resolveThingGroupArn(config: Config, plane: ControlPlane, log: Logger): Promise<string> {
+async function resolveThingGroupArn(
+  config: EnrollSettings,
+  plane: ControlPlane,
+  log: Logger,
+): Promise<string> {
   const { thingGroupArn, thingGroupName, groupPattern } = config.enroll;
   if (thingGroupArn) return thingGroupArn;
   if (thingGroupName) return plane.describeThingGroup(thingGroupName);
@@ -43,12 +47,12 @@ async function resolveThingGroupArn(config: Config, plane: ControlPlane, log: Lo
   return picked.groupArn;
 }
 
-function jobArnOf(job: JobFacts, config: Config, fallback?: string): string {
+function jobArnOf(job: JobFacts, config: EnrollSettings, fallback?: string): string {
   return job.jobArn ?? fallback ?? `arn:aws:iot:${config.region}:unknown:job/${config.jobId}`;
 }
 
 /** Makes the device's thing group a target of config.jobId (in config.namespaceId). */
-export async function enroll(config: Config, deps: EnrollDeps = {}): Promise<EnrollResult> {
+export async function enroll(config: EnrollSettings, deps: EnrollDeps = {}): Promise<EnrollResult> {
   const log = deps.log ?? silentLogger();
   const now = deps.now ?? Date.now;
   const client = deps.client ?? createIotClient(config);

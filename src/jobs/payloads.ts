@@ -71,7 +71,6 @@ export const executionsChangedSchema = z.object({
   timestamp: epochSeconds.optional(),
   jobs: z.record(z.string(), z.array(summarySchema)),
 });
-export type ExecutionsChanged = z.infer<typeof executionsChangedSchema>;
 
 /** NextJobExecutionChanged (`notify-next-namespace-NS`): no `execution` when nothing is pending. */
 export const nextExecutionChangedSchema = z.object({
@@ -81,7 +80,6 @@ export const nextExecutionChangedSchema = z.object({
     .extend({ jobId: z.string().min(1) })
     .optional(),
 });
-export type NextExecutionChanged = z.infer<typeof nextExecutionChangedSchema>;
 
 /** The per-job notification's body is not specified anywhere; any JSON object is taken as a hint. */
 export const perJobNotificationSchema = z.record(z.string(), z.unknown());
@@ -108,16 +106,6 @@ export function parsePayload<T>(payload: Uint8Array, schema: z.ZodType<T>): Pars
   return { ok: true, value: res.data };
 }
 
-/** clientToken of a reply if it has one (looked up before the full shape check, to route the reply). */
-export function clientTokenOf(json: unknown): string | undefined {
-  if (json && typeof json === 'object' && 'clientToken' in json) {
-    const token = (json as { clientToken: unknown }).clientToken;
-    return typeof token === 'string' ? token : undefined;
-  }
-  return undefined;
-}
-
-export const ACTIVE_STATUSES = new Set(['QUEUED', 'IN_PROGRESS']);
 export const TERMINAL_STATUSES = new Set([
   'SUCCEEDED',
   'FAILED',

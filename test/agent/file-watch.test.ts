@@ -40,15 +40,15 @@ describe('watchConfigFile', () => {
   it('reports an editor-style save (temporary file renamed over the original)', async () => {
     start();
     await saveAtomically(file, 'jobId: two\n');
-    await waitFor('the change', () => seen.includes('jobId: two\n'));
+    await waitFor(() => seen.includes('jobId: two\n'), 'the change');
     await saveAtomically(file, 'jobId: three\n');
-    await waitFor('the second change', () => seen.includes('jobId: three\n'));
+    await waitFor(() => seen.includes('jobId: three\n'), 'the second change');
   });
 
   it('reports an in-place write', async () => {
     start();
     await writeFile(file, 'jobId: two\n');
-    await waitFor('the change', () => seen.includes('jobId: two\n'));
+    await waitFor(() => seen.includes('jobId: two\n'), 'the change');
   });
 
   it('ignores other files in the directory and saves that keep the content', async () => {
@@ -56,17 +56,17 @@ describe('watchConfigFile', () => {
     await writeFile(join(dir, 'other.yaml'), 'jobId: other\n');
     await saveAtomically(file, 'jobId: one\n'); // same content
     await saveAtomically(file, 'jobId: two\n');
-    await waitFor('the change', () => seen.includes('jobId: two\n'));
+    await waitFor(() => seen.includes('jobId: two\n'), 'the change');
     expect(seen).toEqual(['jobId: two\n']);
   });
 
   it('reports the file disappearing and coming back', async () => {
     start();
     await unlink(file);
-    await waitFor('the removal', () => seen.length === 1);
+    await waitFor(() => seen.length === 1, 'the removal');
     expect(seen).toEqual([undefined]);
     await writeFile(file, 'jobId: back\n');
-    await waitFor('the return', () => seen.includes('jobId: back\n'));
+    await waitFor(() => seen.includes('jobId: back\n'), 'the return');
   });
 
   it('reports nothing after close()', async () => {
@@ -81,7 +81,7 @@ describe('watchConfigFile', () => {
       onChange: () => later.push('x'),
     });
     await writeFile(file, 'jobId: after\n');
-    await waitFor('the second watch to see the next write', () => later.length > 0);
+    await waitFor(() => later.length > 0, 'the second watch to see the next write');
     second.close();
     expect(seen).toEqual([]);
   });

@@ -80,7 +80,7 @@ describe('supervisor with a local config file', () => {
       file,
       `# edited by a technician\n${JSON.stringify(configWith({ listen: { shutdownGraceSeconds: 5, requestTimeoutMs: 5000 } }))}`,
     );
-    await waitFor('the unchanged verdict', () => events.some((e) => e.type === 'config-unchanged'));
+    await waitFor(() => events.some((e) => e.type === 'config-unchanged'), 'the unchanged verdict');
     expect(sup.agent).toBe(agent);
     expect(started()).toHaveLength(1);
   });
@@ -92,7 +92,7 @@ describe('supervisor with a local config file', () => {
     expect(sup.log.level).toBe('error');
     const agent = sup.agent;
     await saveAtomically(file, configWith({ logLevel: 'fatal' }));
-    await waitFor('the log level event', () => events.some((e) => e.type === 'log-level'));
+    await waitFor(() => events.some((e) => e.type === 'log-level'), 'the log level event');
     expect(sup.log.level).toBe('fatal');
     expect(sup.agent).toBe(agent);
     expect(sup.config?.logLevel).toBe('fatal');
@@ -103,13 +103,13 @@ describe('supervisor with a local config file', () => {
     const sup = supervise();
     await sup.start();
     await saveAtomically(file, 'jobId: [job-b\n');
-    const refusal = await waitFor('the refusal', () => capture.find(/config file change refused/));
+    const refusal = await waitFor(() => capture.find(/config file change refused/), 'the refusal');
     expect(refusal.msg).toMatch(/config file .*ggjobs\.yaml: invalid YAML at line \d+, column \d+/);
     expect(sup.config?.jobId).toBe('job-a');
     expect(events.find((e) => e.type === 'config-refused')).toMatchObject({ source: 'file' });
 
     await saveAtomically(file, configWith({ jobId: 'job-b' }));
-    await waitFor('the restart with job-b', () => started().length === 2);
+    await waitFor(() => started().length === 2, 'the restart with job-b');
     expect(sup.config?.jobId).toBe('job-b');
     expect(started()[1]).toMatchObject({ changed: ['jobId'], enrolled: false });
   });
@@ -119,7 +119,7 @@ describe('supervisor with a local config file', () => {
     await saveAtomically(file, configWith({ transport: { kind: 'mqtt', url: dead, reconnectMinMs: '50' } }));
     const sup = supervise();
     const starting = sup.start();
-    await waitFor('a failed connection attempt', () => capture.find(/mqtt: connection error/));
+    await waitFor(() => capture.find(/mqtt: connection error/), 'a failed connection attempt');
     await saveAtomically(file, configWith());
     await starting;
     expect(sup.config?.transport).toMatchObject({ kind: 'mqtt', url: js.stack.mqttUrl });
@@ -132,7 +132,7 @@ describe('supervisor with a local config file', () => {
     await saveAtomically(file, configWith({ transport: { kind: 'mqtt', url: dead, reconnectMinMs: '50' } }));
     const sup = supervise();
     const starting = sup.start();
-    await waitFor('a failed connection attempt', () => capture.find(/mqtt: connection error/));
+    await waitFor(() => capture.find(/mqtt: connection error/), 'a failed connection attempt');
     await sup.stop();
     await expect(starting).resolves.toBeUndefined();
     await expect(sup.finished).resolves.toBeUndefined();

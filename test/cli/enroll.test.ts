@@ -1,14 +1,16 @@
-// `ggjobs enroll` as a field technician runs it: the compiled CLI in a child process against the
-// local AWS IoT stack. Exit codes: 0 associated / already associated, 2 invalid config,
-// 3 job not usable, 4 unreachable or still throttled.
+// `ggjobs enroll` as a field technician runs it, against the local AWS IoT stack: the compiled CLI in
+// a child process where stderr (logs, warnings) is asserted, in-process (main()) everywhere else.
+// Exit codes: 0 associated / already associated, 2 invalid config, 3 job not usable, 4 unreachable or
+// still throttled.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EnrollFixture, JOB_ID, NAMESPACE, startEnrollFixture } from '../enroll/local-fixture.js';
+import { ggjobsInProcess } from './in-process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'SECRETdoNotLog0123456789';
@@ -45,6 +47,23 @@ function ggjobs(args: string[], env: Record<string, string> = {}): Promise<CliRu
   });
 }
 
+/** `ggjobs ...args` in this process, with the same clean environment as ggjobs() (logs silenced). */
+function inProcess(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  for (const name of Object.keys(process.env)) {
+    if (/^(GGJOBS_|AWS_)/.test(name) && name !== 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED')
+      vi.stubEnv(name, undefined);
+  }
+  const all: Record<string, string> = {
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: SECRET,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    GGJOBS_LOG_LEVEL: 'silent',
+    ...env,
+  };
+  for (const [name, value] of Object.entries(all)) vi.stubEnv(name, value);
+  return ggjobsInProcess(...args);
+}
+
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -62,6 +81,7 @@ describe('ggjobs enroll', () => {
     dir = await mkdtemp(join(tmpdir(), 'ggjobs-cli-enroll-'));
   });
   afterEach(async () => {
+    vi.unstubAllEnvs();
     await fx.close();
     await rm(dir, { recursive: true, force: true });
   });
@@ -118,10 +138,51 @@ describe('ggjobs enroll', () => {
     expect(first.stderr + second.stderr + first.stdout + second.stdout).not.toContain(SECRET);
   });
 
+  it('prints no AWS SDK warning (NodeVersionSupportWarning) on stderr', async () => {
+    await fx.createThing('core-1', ['site-a']);
+    await fx.createJob(JOB_ID);
+    const run = await ggjobs(['enroll', '--config', await configFile(), '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('Warning');
+    // Only pino's JSON lines reach stderr: every non-empty line parses.
+    const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+
+  it('works with the smallest configuration: no transport, no executor', async () => {
+    await fx.createThing('core-1', ['site-a']);
+    await fx.createJob(JOB_ID);
+    const file = join(dir, 'enroll-only.yaml');
+    await writeFile(
+      file,
+      [
+        'thingName: core-1',
+        `region: ${fx.stack.region}`,
+        `jobId: ${JOB_ID}`,
+        `namespaceId: ${NAMESPACE}`,
+        'enroll:',
+        `  endpoint: ${fx.stack.controlPlaneEndpoint}`,
+      ].join('\n'),
+    );
+    const run = await inProcess(['enroll', '--config', file, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      result: 'associated',
+      thingGroupArn: fx.groupArn('site-a'),
+    });
+
+    await writeFile(file, `thingName: core-1\nregion: ${fx.stack.region}\njobId: ${JOB_ID}\n`);
+    const missing = await inProcess(['enroll', '--config', file]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('namespaceId: required (1-64 characters of [a-zA-Z0-9_-])');
+    expect(missing.stderr).not.toContain('transport');
+  });
+
   it('says what happened in words without --json', async () => {
     await fx.createThing('core-1', ['site-a']);
     await fx.createJob(JOB_ID);
-    const run = await ggjobs(['enroll', '--config', await configFile()]);
+    const run = await inProcess(['enroll', '--config', await configFile()]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
       /^associated: thing group is now a target of job arn:aws:iot:.*:job\/site-maintenance/,
@@ -133,7 +194,7 @@ describe('ggjobs enroll', () => {
     await fx.createThing('core-2', ['site-b']);
     await fx.createJob('other-job');
     const file = await configFile('', 'comment: by flag test');
-    const run = await ggjobs([
+    const run = await inProcess([
       'enroll',
       '--config',
       file,
@@ -152,7 +213,9 @@ describe('ggjobs enroll', () => {
 
   it('exits 2 for an invalid configuration, naming the key, value and source', async () => {
     const file = await configFile();
-    const run = await ggjobs(['enroll', '--config', file, '--job-id', 'x y'], { GGJOBS_LOG_LEVEL: 'loud' });
+    const run = await inProcess(['enroll', '--config', file, '--job-id', 'x y'], {
+      GGJOBS_LOG_LEVEL: 'loud',
+    });
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(
@@ -164,12 +227,12 @@ describe('ggjobs enroll', () => {
   });
 
   it('exits 2 for a missing or broken config file', async () => {
-    const missing = await ggjobs(['enroll', '--config', join(dir, 'nope.yaml')]);
+    const missing = await inProcess(['enroll', '--config', join(dir, 'nope.yaml')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`config file ${join(dir, 'nope.yaml')}: file not found`);
     const broken = join(dir, 'broken.yaml');
     await writeFile(broken, 'jobId: [unclosed\n');
-    const bad = await ggjobs(['enroll', '--config', broken]);
+    const bad = await inProcess(['enroll', '--config', broken]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/invalid YAML at line \d+, column \d+/);
   });
@@ -177,12 +240,12 @@ describe('ggjobs enroll', () => {
   it('exits 3 when the job cannot take the group (missing, snapshot)', async () => {
     await fx.createThing('core-1', ['site-a']);
     const file = await configFile();
-    const missing = await ggjobs(['enroll', '--config', file, '--json']);
+    const missing = await inProcess(['enroll', '--config', file, '--json']);
     expect(missing.code).toBe(3);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toContain(`job "${JOB_ID}" not found`);
     await fx.createJob(JOB_ID, { targetSelection: 'SNAPSHOT' });
-    const snapshot = await ggjobs(['enroll', '--config', file]);
+    const snapshot = await inProcess(['enroll', '--config', file]);
     expect(snapshot.code).toBe(3);
     expect(snapshot.stderr).toContain('SNAPSHOT');
   });
@@ -191,7 +254,7 @@ describe('ggjobs enroll', () => {
     await fx.createThing('core-1', ['site-a']);
     await fx.createJob(JOB_ID);
     fx.stack.setRateLimit('DescribeJob', { ratePerSecond: 0 });
-    const run = await ggjobs(['enroll', '--config', await configFile(), '--json']);
+    const run = await inProcess(['enroll', '--config', await configFile(), '--json']);
     expect(run.code).toBe(4);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain('still failing after 3 attempts');
@@ -202,7 +265,7 @@ describe('ggjobs enroll', () => {
   it('exits 4 when the control plane is unreachable', async () => {
     const file = await configFile();
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const run = await ggjobs(['enroll', '--config', file, '--endpoint', endpoint]);
+    const run = await inProcess(['enroll', '--config', file, '--endpoint', endpoint]);
     expect(run.code).toBe(4);
     expect(run.stderr).toContain('ECONNREFUSED');
     expect(run.stderr).toContain(endpoint.replace('http://', ''));

@@ -51,16 +51,16 @@ describe('ggjobs start', () => {
     agent = spawnGgjobs(['start', '--config', file]);
     // Enrolled: the device's group is now a target of the job (read back through the SDK).
     await waitFor(
-      'the group to be a target of job-a',
       async () => (await js.jobTargets('job-a')).includes(js.groupArn(SITE_GROUP)),
+      'the group to be a target of job-a',
       WAIT_MS,
     );
     const execution = await waitFor(
-      'the execution to be SUCCEEDED',
       async () => {
         const e = await js.execution('job-a');
         return e?.status === 'SUCCEEDED' ? e : undefined;
       },
+      'the execution to be SUCCEEDED',
       WAIT_MS,
     );
     expect(execution.statusDetails?.detailsMap?.stdout).toContain('hello-from-start');
@@ -103,29 +103,29 @@ describe('ggjobs start', () => {
     const file = join(work, 'ggjobs.yaml');
     await saveAtomically(file, deviceConfig(js, work, handlers));
     agent = spawnGgjobs(['start', '--config', file]);
-    await waitFor('the agent to listen', () => logged('listening for job executions'), WAIT_MS);
+    await waitFor(() => logged('listening for job executions'), 'the agent to listen', WAIT_MS);
     expect(await js.jobTargets('job-a')).toContain(js.groupArn(SITE_GROUP));
 
     // An invalid value: refused with the config error text, and the agent keeps job-a.
     await saveAtomically(file, deviceConfig(js, work, handlers, { jobId: 'job b!' }));
-    const refusal = await waitFor('the refusal', () => logged(/config file change refused/), WAIT_MS);
+    const refusal = await waitFor(() => logged(/config file change refused/), 'the refusal', WAIT_MS);
     expect(refusal.msg).toMatch(/jobId "job b!": must be 1-64 characters of \[a-zA-Z0-9_-\]/);
     expect(refusal.level).toBe(50);
     await js.addToGroup(THING, SITE_GROUP);
     await waitFor(
-      "job-a's execution to be SUCCEEDED under the old configuration",
       async () => (await js.execution('job-a'))?.status === 'SUCCEEDED',
+      "job-a's execution to be SUCCEEDED under the old configuration",
       WAIT_MS,
     );
 
     // A valid edit: the agent re-enrolls for job-b (same process) and runs its execution.
     await saveAtomically(file, deviceConfig(js, work, handlers, { jobId: 'job-b' }));
     const execution = await waitFor(
-      "job-b's execution to be SUCCEEDED",
       async () => {
         const e = await js.execution('job-b');
         return e?.status === 'SUCCEEDED' ? e : undefined;
       },
+      "job-b's execution to be SUCCEEDED",
       WAIT_MS,
     );
     expect(execution.statusDetails?.detailsMap?.stdout).toContain('from-job-b');

@@ -115,6 +115,16 @@ describe('config error messages', () => {
     expect(problems[0]).toMatch(/^transport: required \(.*transport\.kind.*GGJOBS_MQTT_URL.*Greengrass/);
   });
 
+  it('refuses an MQTT password without a user name (the broker would never see it)', () => {
+    const problems = problemsWith({ transport: { kind: 'mqtt', url: 'mqtt://h', password: 'pw-1' } });
+    expect(problems).toEqual([
+      'transport.password (value hidden): needs transport.username too (MQTT sends a password only with a user name)',
+    ]);
+    expect(
+      problemsWith({ transport: { kind: 'mqtt', url: 'mqtt://h', username: 'u', password: 'pw-1' } }),
+    ).toEqual([]);
+  });
+
   it('never prints the value of a secret key', () => {
     const problems = problemsWith({ transport: { kind: 'mqtt', url: 'mqtt://h', password: 12345678 } });
     expect(problems).toEqual(['transport.password (value hidden): must be a string']);

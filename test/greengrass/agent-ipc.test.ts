@@ -68,7 +68,7 @@ describe('ggjobs start as a Greengrass component', () => {
     await startNucleus(configuration);
 
     agent = spawnGgjobs(['start'], componentEnvironment(js, server.socketPath, SVCUID));
-    await waitFor('UpdateState RUNNING', () => server.states().includes('RUNNING'), WAIT_MS);
+    await waitFor(() => server.states().includes('RUNNING'), 'UpdateState RUNNING', WAIT_MS);
     expect(await js.jobTargets('job-a')).toContain(js.groupArn(SITE_GROUP));
     expect(server.requests('GetConfiguration').length).toBeGreaterThan(0);
     expect(server.requests('SubscribeToConfigurationUpdate').length).toBeGreaterThan(0);
@@ -76,8 +76,8 @@ describe('ggjobs start as a Greengrass component', () => {
     // An invalid update is refused with the config error's text; the configuration in force stays.
     server.setConfiguration({ ...configuration, listen: { requestTimeoutMs: 'soon' } });
     const refusal = await waitFor(
-      'the refusal',
       () => logged(/Greengrass configuration update refused/),
+      'the refusal',
       WAIT_MS,
     );
     expect(refusal.msg).toMatch(
@@ -85,24 +85,24 @@ describe('ggjobs start as a Greengrass component', () => {
     );
     await js.addToGroup(THING, SITE_GROUP);
     await waitFor(
-      "job-a's execution SUCCEEDED under the configuration in force",
       async () => (await js.execution('job-a'))?.status === 'SUCCEEDED',
+      "job-a's execution SUCCEEDED under the configuration in force",
       WAIT_MS,
     );
 
     // A valid update with another job: re-enrolled and run in the same process, RUNNING again.
     server.setConfiguration({ ...configuration, jobId: 'job-b' });
     const execution = await waitFor(
-      "job-b's execution SUCCEEDED",
       async () => {
         const e = await js.execution('job-b');
         return e?.status === 'SUCCEEDED' ? e : undefined;
       },
+      "job-b's execution SUCCEEDED",
       WAIT_MS,
     );
     expect(execution.statusDetails?.detailsMap?.stdout).toContain('from-job-b');
     expect(await js.jobTargets('job-b')).toContain(js.groupArn(SITE_GROUP));
-    await waitFor('UpdateState RUNNING again', () => server.states().length === 2, WAIT_MS);
+    await waitFor(() => server.states().length === 2, 'UpdateState RUNNING again', WAIT_MS);
     expect(server.states()).toEqual(['RUNNING', 'RUNNING']);
     expect(agent.child.exitCode).toBeNull();
 

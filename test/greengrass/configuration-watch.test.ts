@@ -77,10 +77,10 @@ describe('watchGreengrassConfiguration', () => {
       listen: { requestTimeoutMs: '2000', notifyTopics: { perJob: 'false' } },
     };
     fixture.server.setConfiguration(second); // three keys change: three events, one new value
-    await waitFor('the first change', () => changes.length >= 1);
+    await waitFor(() => changes.length >= 1, 'the first change');
     const third = { ...second, logLevel: 'debug' };
     fixture.server.setConfiguration(third);
-    await waitFor('the second change', () => changes.length >= 2);
+    await waitFor(() => changes.length >= 2, 'the second change');
     expect(changes).toEqual([second, third]);
   });
 
@@ -90,10 +90,10 @@ describe('watchGreengrassConfiguration', () => {
     expect(w.initial).toEqual(INITIAL);
     expect(fixture.server.connections()).toHaveLength(1);
     fixture.server.setConfiguration({ ...INITIAL, jobId: 'other' });
-    await waitFor('the change', () => changes.length === 1);
+    await waitFor(() => changes.length === 1, 'the change');
 
     await w.close();
-    await waitFor('the connection gone', () => fixture.server.connections().length === 0);
+    await waitFor(() => fixture.server.connections().length === 0, 'the connection gone');
   });
 
   it('close() ends the update stream but leaves a shared connection open', async () => {
@@ -102,7 +102,7 @@ describe('watchGreengrassConfiguration', () => {
     const w = await watch({ client: transport }, changes);
     expect(fixture.server.openStreams().map((s) => s.operation)).toEqual(['SubscribeToConfigurationUpdate']);
     await w.close();
-    await waitFor('no open streams', () => fixture.server.openStreams().length === 0);
+    await waitFor(() => fixture.server.openStreams().length === 0, 'no open streams');
     expect(transport.connected).toBe(true);
     fixture.server.setConfiguration({ ...INITIAL, jobId: 'after-close' });
     await transport.publish('out/flush', 'x'); // a round trip after the change; still no delivery
@@ -138,7 +138,7 @@ describe('watchGreengrassConfiguration', () => {
     const w = await watch({ client: transport.connection.client() }, changes);
     expect(w.initial).toEqual(INITIAL);
     fixture.server.setConfiguration({ ...INITIAL, region: 'eu-west-1' });
-    await waitFor('the change', () => changes.length === 1);
+    await waitFor(() => changes.length === 1, 'the change');
     expect(changes[0]).toEqual({ ...INITIAL, region: 'eu-west-1' });
   });
 
@@ -155,16 +155,17 @@ describe('watchGreengrassConfiguration', () => {
     // Made while the connection is going away: its event is lost; the re-read after reconnecting is not.
     const missed = { ...INITIAL, jobId: 'changed-while-away' };
     fixture.server.setConfiguration(missed);
-    await waitFor('the missed change', () => changes.length >= 1);
+    await waitFor(() => changes.length >= 1, 'the missed change');
     expect(changes).toEqual([missed]);
-    await waitFor('reconnected', () => reconnected);
-    await waitFor('a new update stream', () =>
-      fixture.server.openStreams().some((s) => s.operation === 'SubscribeToConfigurationUpdate'),
+    await waitFor(() => reconnected, 'reconnected');
+    await waitFor(
+      () => fixture.server.openStreams().some((s) => s.operation === 'SubscribeToConfigurationUpdate'),
+      'a new update stream',
     );
 
     const later = { ...missed, logLevel: 'warn' };
     fixture.server.setConfiguration(later);
-    await waitFor('the later change', () => changes.length >= 2);
+    await waitFor(() => changes.length >= 2, 'the later change');
     expect(changes).toEqual([missed, later]);
   });
 
@@ -174,12 +175,12 @@ describe('watchGreengrassConfiguration', () => {
     await watch({ client: transport }, changes);
     expect(fixture.server.terminateStreams('SubscribeToConfigurationUpdate')).toBe(1);
     await waitFor(
-      'a second subscription',
       () => fixture.server.requests('SubscribeToConfigurationUpdate').length === 2,
+      'a second subscription',
     );
-    await waitFor('the stream open again', () => fixture.server.openStreams().length === 1);
+    await waitFor(() => fixture.server.openStreams().length === 1, 'the stream open again');
     fixture.server.setConfiguration({ ...INITIAL, jobId: 'after-resubscribe' });
-    await waitFor('the change', () => changes.length === 1);
+    await waitFor(() => changes.length === 1, 'the change');
     expect(changes).toEqual([{ ...INITIAL, jobId: 'after-resubscribe' }]);
   });
 
@@ -196,9 +197,9 @@ describe('watchGreengrassConfiguration', () => {
     });
     cleanups.push(() => w.close());
     fixture.server.setConfiguration({ a: '1' });
-    await waitFor('first', () => seen.length === 1);
+    await waitFor(() => seen.length === 1, 'first');
     fixture.server.setConfiguration({ a: '2' });
-    await waitFor('second', () => seen.length === 2);
+    await waitFor(() => seen.length === 2, 'second');
     expect(seen).toEqual([{ a: '1' }, { a: '2' }]);
   });
 

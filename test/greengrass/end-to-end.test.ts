@@ -104,12 +104,12 @@ describe('listener over Greengrass IPC, end to end', () => {
     listener = await startListener({ config, transport, runJob, log });
     await reportComponentState(transport, 'RUNNING');
 
-    const execution = await waitFor('the execution to be SUCCEEDED', async () => {
+    const execution = await waitFor(async () => {
       const { execution } = await iot.send(
         new DescribeJobExecutionCommand({ jobId: JOB_ID, thingName: THING }),
       );
       return execution?.status === 'SUCCEEDED' ? execution : undefined;
-    });
+    }, 'the execution to be SUCCEEDED');
     expect(execution.statusDetails?.detailsMap).toMatchObject({ ran: 'via-ipc' });
     expect(runs).toEqual([{ document: { operation: 'e2e' }, executionNumber: execution.executionNumber }]);
     expect(server.states()).toEqual(['RUNNING']);

@@ -9,21 +9,7 @@ import { type IpcTestServer, startIpcServer } from './ipc-server/index.js';
 import type { AccessControl } from './ipc-server/operation-context.js';
 import { startTestBroker, type TestBroker } from './ipc-server/test-broker.js';
 
-/** Polls `condition` until it returns a truthy value; throws after `timeoutMs` naming `what`. */
-export async function waitFor<T>(
-  what: string,
-  condition: () => T | Promise<T>,
-  timeoutMs = 10_000,
-  intervalMs = 20,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export { waitFor } from '../support/wait-for.js';
 
 export interface IpcFixture {
   broker: TestBroker;

@@ -39,7 +39,7 @@ class RawClient {
     this.socket.write(encodeRpcMessage(message));
   }
   async next(predicate: (m: RpcMessage) => boolean = () => true): Promise<RpcMessage> {
-    return waitFor('a message from the server', () => this.received.find(predicate));
+    return waitFor(() => this.received.find(predicate), 'a message from the server');
   }
   async handshake(token: string): Promise<RpcMessage> {
     this.send({
@@ -89,14 +89,14 @@ describe('IPC test server (wire level)', () => {
       flags: MessageFlags.ConnectionAccepted,
       streamId: 0,
     });
-    await waitFor('accepted connection', () => fixture.server.connections()[0]?.accepted);
+    await waitFor(() => fixture.server.connections()[0]?.accepted, 'accepted connection');
   });
 
   it('answers a wrong SVCUID with ConnectAck without the accepted flag, then closes', async () => {
     const c = await client();
     const ack = await c.handshake('wrong');
     expect(ack).toMatchObject({ type: MessageType.ConnectAck, flags: 0 });
-    await waitFor('socket closed', () => c.closed);
+    await waitFor(() => c.closed, 'socket closed');
   });
 
   it('answers anything before Connect with a ProtocolError and closes', async () => {
@@ -104,7 +104,7 @@ describe('IPC test server (wire level)', () => {
     c.operation(1, 'GetConfiguration', { keyPath: [] });
     const error = await c.next();
     expect(error.type).toBe(MessageType.ProtocolError);
-    await waitFor('socket closed', () => c.closed);
+    await waitFor(() => c.closed, 'socket closed');
   });
 
   it('echoes a Ping payload and application headers in a PingResponse', async () => {
@@ -175,7 +175,7 @@ describe('IPC test server (wire level)', () => {
       { streamId: 1, operation: 'SubscribeToIoTCore', connectionId: 1 },
     ]);
     c.send({ type: MessageType.ApplicationMessage, flags: MessageFlags.TerminateStream, streamId: 1 });
-    await waitFor('stream closed on the server', () => fixture.server.openStreams().length === 0);
+    await waitFor(() => fixture.server.openStreams().length === 0, 'stream closed on the server');
   });
 
   it('sends ConfigurationUpdateEvents with the changed key path', async () => {
@@ -205,6 +205,6 @@ describe('IPC test server (wire level)', () => {
     c.operation(1, undefined, {});
     const error = await c.next((m) => m.type === MessageType.ProtocolError);
     expect(error.streamId).toBe(0);
-    await waitFor('socket closed', () => c.closed);
+    await waitFor(() => c.closed, 'socket closed');
   });
 });

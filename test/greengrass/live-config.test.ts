@@ -93,13 +93,13 @@ describe('live Greengrass configuration (in process)', () => {
     expect(sup.underGreengrass).toBe(true);
     expect(sup.config?.jobId).toBe('job-f');
     expect(sup.config?.transport).toEqual({ kind: 'greengrass-ipc' });
-    await waitFor('job-f to run', () => gated.runs.length === 1);
+    await waitFor(() => gated.runs.length === 1, 'job-f to run');
     expect(gated.runs[0]?.jobId).toBe('job-f');
 
     // The file still names job-f: a Greengrass jobId change does not change the effective config.
     const agentBefore = sup.agent;
     server.setConfiguration({ ...configuration, jobId: 'job-x' });
-    await waitFor('the unchanged verdict', () => events.some((e) => e.type === 'config-unchanged'));
+    await waitFor(() => events.some((e) => e.type === 'config-unchanged'), 'the unchanged verdict');
     expect(sup.agent).toBe(agentBefore);
 
     // A listen.* change: a restart with the new config, but no second enrollment.
@@ -109,14 +109,14 @@ describe('live Greengrass configuration (in process)', () => {
       jobId: 'job-x',
       listen: { ...(configuration.listen as object), pollIntervalSeconds: '3600' },
     });
-    await waitFor('the restart', () => started().length === 2);
+    await waitFor(() => started().length === 2, 'the restart');
     expect(started()[1]).toEqual({ jobId: 'job-f', changed: ['listen.pollIntervalSeconds'] });
     expect(events.find((e) => e.type === 'started' && e.changed.length > 0)).toMatchObject({
       enrolled: false,
     });
     expect(sup.config?.listen.pollIntervalSeconds).toBe(3600);
     expect(js.stack.requestCount('DescribeJob')).toBe(describeJobs);
-    await waitFor('RUNNING twice', () => server.states().length === 2);
+    await waitFor(() => server.states().length === 2, 'RUNNING twice');
     expect(server.states()).toEqual(['RUNNING', 'RUNNING']);
   });
 
@@ -129,30 +129,32 @@ describe('live Greengrass configuration (in process)', () => {
     const gated = gatedRunJob();
     gated.hold();
     await start(configuration, { runJob: gated.runJob });
-    await waitFor('job-a to be running', () => gated.runs.length === 1);
+    await waitFor(() => gated.runs.length === 1, 'job-a to be running');
 
     server.setConfiguration({ ...configuration, jobId: 'job-b' });
-    await waitFor('job-b pending', () =>
-      events.some((e) => e.type === 'config-pending' && e.config.jobId === 'job-b'),
+    await waitFor(
+      () => events.some((e) => e.type === 'config-pending' && e.config.jobId === 'job-b'),
+      'job-b pending',
     );
     // The old agent is stopping and gives job-a its grace; meanwhile another update comes in.
-    await waitFor('the stop to begin', () => capture.find(/configuration changed: stopping the agent/));
+    await waitFor(() => capture.find(/configuration changed: stopping the agent/), 'the stop to begin');
     server.setConfiguration({ ...configuration, jobId: 'job-c' });
-    await waitFor('job-c pending', () =>
-      events.some((e) => e.type === 'config-pending' && e.config.jobId === 'job-c'),
+    await waitFor(
+      () => events.some((e) => e.type === 'config-pending' && e.config.jobId === 'job-c'),
+      'job-c pending',
     );
     expect(started().map((s) => s.jobId)).toEqual(['job-a']);
     gated.release();
 
-    await waitFor('job-c to start', () => started().length === 2);
+    await waitFor(() => started().length === 2, 'job-c to start');
     expect(started().map((s) => s.jobId)).toEqual(['job-a', 'job-c']);
-    await waitFor('job-c to run', () => gated.runs.length === 2);
+    await waitFor(() => gated.runs.length === 2, 'job-c to run');
     expect(gated.runs.map((r) => r.jobId)).toEqual(['job-a', 'job-c']);
     await waitFor(
-      'both executions SUCCEEDED',
       async () =>
         (await js.execution('job-a'))?.status === 'SUCCEEDED' &&
         (await js.execution('job-c'))?.status === 'SUCCEEDED',
+      'both executions SUCCEEDED',
     );
     // job-b was never applied, so its job never got the group.
     expect(await js.jobTargets('job-b')).not.toContain(js.groupArn(SITE_GROUP));

@@ -127,10 +127,37 @@ describe('ggjobs status', () => {
   it('exits 2 naming the problem when the config is invalid', async () => {
     const dir = tempDir();
     const configFile = join(dir, 'bad.json');
-    writeFileSync(configFile, JSON.stringify({ thingName: 'core-1' }));
+    writeFileSync(configFile, JSON.stringify({ thingName: 'core-1', jobId: 'x y', stateDirektory: 's' }));
     const res = await run('status', '--config', configFile);
     expect(res.code).toBe(2);
-    expect(res.err).toMatch(/jobId/);
+    expect(res.err).toContain('jobId "x y": must be 1-64 characters of [a-zA-Z0-9_-]');
+    expect(res.err).toContain('stateDirektory: unknown key (did you mean stateDirectory?)');
+  });
+
+  it('needs only the state directory: reports every job journalled there', async () => {
+    const { state } = await stateWithHistory();
+    const other = new Journal({
+      stateDirectory: state,
+      ids: { thingName: 'core:2', jobId: 'other-job', namespaceId: 'ops' },
+      log: silentLogger(),
+    });
+    await other.save({ executionNumber: 7, phase: 'started', startedAt: '2025-01-03T10:00:00.000Z' });
+    const res = await run('status', '--state-directory', state);
+    expect(res.code, res.err).toBe(0);
+    expect(res.out).toContain('thing core-1  job fleet-job  namespace ggjobs');
+    expect(res.out).toContain('thing core:2  job other-job  namespace ops');
+    expect(res.out).toMatch(/#7\s+STARTED/);
+
+    const json = await run('status', '--state-directory', state, '--json');
+    const reports = json.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { jobId: string });
+    expect(reports.map((r) => r.jobId)).toEqual(['fleet-job', 'other-job']);
+
+    const empty = await run('status', '--state-directory', join(tempDir(), 'nothing'));
+    expect(empty.code).toBe(0);
+    expect(empty.out).toMatch(/^no executions recorded in .*nothing\/executions\n$/);
   });
 
   it('runs as the installed command', async () => {

@@ -223,7 +223,7 @@ describe('download step timeouts and cancellation', () => {
     const { context, controller } = recordingContext();
     const before = slowRequests;
     const running = run(downloadDocument(`${base}/slow.bin`, payloadSha, join(dir, 'slow.bin')), context);
-    await waitFor(() => slowRequests > before);
+    await waitFor(() => slowRequests > before, 'the stalled download to be requested');
     controller.abort(new Error('job canceled'));
     await expect(running).rejects.toBeInstanceOf(JobAbortedError);
     expect(await readdir(dir)).toEqual([]);

@@ -80,17 +80,7 @@ export function handlerDocument(handler: string, args: string[] = [], action: Re
   };
 }
 
-/** Polls `condition` every 20 ms for at most `timeoutMs`; throws when it never holds. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from '../support/wait-for.js';
 
 export function statusOf(outcome: JobOutcome): string {
   return `${outcome.status}: ${outcome.statusDetails.reason ?? ''}`;

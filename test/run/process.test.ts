@@ -149,7 +149,10 @@ describe('timeouts and cancellation stop the whole process group', () => {
     const run = createJobRunner(executorConfig({ handlerDirectory: dir, killGraceSeconds: 1 }));
     const { context, controller, ended } = recordingContext();
     const running = run(handlerDocument('hang.sh', [pidFile]), context);
-    await waitFor(async () => existsSync(pidFile) && (await pidsIn(pidFile)).length === 3);
+    await waitFor(
+      async () => existsSync(pidFile) && (await pidsIn(pidFile)).length === 3,
+      'three pids in the pid file',
+    );
     controller.abort(new Error('job canceled'));
     const error = await running.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobAbortedError);

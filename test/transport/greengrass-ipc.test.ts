@@ -122,7 +122,7 @@ describe('greengrass-ipc transport', () => {
     await mqtt.publishAsync('devices/d1/cmd', '{"hello":1}', { qos: 1 });
     await mqtt.publishAsync('devices/d1/other', 'not for us', { qos: 1 });
     await mqtt.publishAsync('devices/d2/cmd', Buffer.from([0, 255, 1]), { qos: 1 });
-    await waitFor('two messages', () => received.length >= 2);
+    await waitFor(() => received.length >= 2, 'two messages');
     expect(received[0]).toEqual({ topic: 'devices/d1/cmd', payload: '{"hello":1}' });
     expect(received[1]?.topic).toBe('devices/d2/cmd');
     expect(received).toHaveLength(2);
@@ -136,7 +136,7 @@ describe('greengrass-ipc transport', () => {
     const mqtt = await fixture.mqttClient();
     const bytes = Buffer.from([0, 1, 2, 253, 254, 255, 10, 13]);
     await mqtt.publishAsync('devices/bin', bytes, { qos: 1 });
-    const [got] = await waitFor('the binary message', () => (payloads.length > 0 ? payloads : undefined));
+    const [got] = await waitFor(() => (payloads.length > 0 ? payloads : undefined), 'the binary message');
     expect(got?.equals(bytes)).toBe(true);
   });
 
@@ -152,7 +152,7 @@ describe('greengrass-ipc transport', () => {
 
     await t.publish('out/a', '{"status":"IN_PROGRESS"}');
     await t.publish('out/b', new TextEncoder().encode('bytes'), 0);
-    await waitFor('both publishes', () => seen.length >= 2);
+    await waitFor(() => seen.length >= 2, 'both publishes');
     expect(seen).toContainEqual({ topic: 'out/a', payload: '{"status":"IN_PROGRESS"}', qos: 1 });
     expect(seen).toContainEqual({ topic: 'out/b', payload: 'bytes', qos: 0 });
     expect(fixture.server.requests('PublishToIoTCore')).toContainEqual({
@@ -197,8 +197,8 @@ describe('greengrass-ipc transport', () => {
     const firstConnection = fixture.server.connections()[0]?.id;
 
     fixture.server.dropConnections();
-    await waitFor('disconnected', () => events.includes('disconnected'));
-    await waitFor('reconnected', () => events.includes('connected:true'));
+    await waitFor(() => events.includes('disconnected'), 'disconnected');
+    await waitFor(() => events.includes('connected:true'), 'reconnected');
     expect(events).toEqual(['connected:false', 'disconnected', 'connected:true']);
     expect(t.connected).toBe(true);
     const [connection] = fixture.server.connections();
@@ -211,7 +211,7 @@ describe('greengrass-ipc transport', () => {
     const mqtt = await fixture.mqttClient();
     await mqtt.publishAsync('devices/d9/cmd', 'again', { qos: 1 });
     await mqtt.publishAsync('jobs/j1/notify', 'again', { qos: 1 });
-    await waitFor('both messages after the reconnect', () => received.length >= 2);
+    await waitFor(() => received.length >= 2, 'both messages after the reconnect');
     expect(received.sort()).toEqual(['devices/d9/cmd', 'jobs/j1/notify']);
 
     await t.publish('out/after', 'ok');
@@ -224,14 +224,14 @@ describe('greengrass-ipc transport', () => {
     await t.subscribe('devices/+/cmd', (topic) => received.push(topic));
     expect(fixture.server.terminateStreams('SubscribeToIoTCore')).toBe(1);
     await waitFor(
-      'a second SubscribeToIoTCore',
       () => fixture.server.requests('SubscribeToIoTCore').length === 2,
+      'a second SubscribeToIoTCore',
     );
-    await waitFor('the stream open again', () => fixture.server.openStreams().length === 1);
+    await waitFor(() => fixture.server.openStreams().length === 1, 'the stream open again');
     expect(t.connected).toBe(true);
     const mqtt = await fixture.mqttClient();
     await mqtt.publishAsync('devices/d3/cmd', 'x', { qos: 1 });
-    await waitFor('the message', () => received.length === 1);
+    await waitFor(() => received.length === 1, 'the message');
     expect(received).toEqual(['devices/d3/cmd']);
   });
 
@@ -244,7 +244,7 @@ describe('greengrass-ipc transport', () => {
     expect(fixture.server.openStreams().map((s) => s.operation)).toEqual(['SubscribeToIoTCore']);
     const mqtt = await fixture.mqttClient();
     await mqtt.publishAsync('devices/early', 'x', { qos: 1 });
-    await waitFor('the message', () => received.length === 1);
+    await waitFor(() => received.length === 1, 'the message');
   });
 
   it('shares one stream among handlers of the same filter', async () => {
@@ -257,7 +257,7 @@ describe('greengrass-ipc transport', () => {
     expect(fixture.server.openStreams()).toHaveLength(1);
     const mqtt = await fixture.mqttClient();
     await mqtt.publishAsync('devices/shared', 'x', { qos: 1 });
-    await waitFor('both handlers', () => a.length === 1 && b.length === 1);
+    await waitFor(() => a.length === 1 && b.length === 1, 'both handlers');
   });
 
   it('close() terminates every stream and the connection, and is idempotent', async () => {
@@ -273,8 +273,8 @@ describe('greengrass-ipc transport', () => {
     await t.close();
     expect(t.connected).toBe(false);
     expect(disconnected).toHaveLength(1);
-    await waitFor('no open streams on the server', () => fixture.server.openStreams().length === 0);
-    await waitFor('no connections on the server', () => fixture.server.connections().length === 0);
+    await waitFor(() => fixture.server.openStreams().length === 0, 'no open streams on the server');
+    await waitFor(() => fixture.server.connections().length === 0, 'no connections on the server');
     await expect(t.connect()).rejects.toBeInstanceOf(TransportConnectError);
   });
 
@@ -285,7 +285,7 @@ describe('greengrass-ipc transport', () => {
     const err = await connecting;
     expect(err).toBeInstanceOf(TransportConnectError);
     expect(t.connected).toBe(false);
-    await waitFor('no connections on the server', () => fixture.server.connections().length === 0);
+    await waitFor(() => fixture.server.connections().length === 0, 'no connections on the server');
   });
 
   it('reportComponentState records RUNNING then ERRORED with the nucleus', async () => {

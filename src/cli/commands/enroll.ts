@@ -38,7 +38,11 @@ export function registerEnroll(program: Command, io: CliIo, result: CommandResul
     .option('--namespace-id <id>', 'namespaceId')
     .option('--endpoint <url>', 'enroll.endpoint: AWS IoT control-plane endpoint override')
     .action(async (options: EnrollOptions) => {
-      const config = await loadConfig({ configFile: options.config, flags: enrollFlagsToConfig(options) });
+      const config = await loadConfig({
+        purpose: 'enroll',
+        configFile: options.config,
+        flags: enrollFlagsToConfig(options),
+      });
       const log = createLogger({ level: config.logLevel });
       const outcome = await enroll(config, { log });
       if (options.json) {

@@ -1,6 +1,7 @@
 // Input checks for the control plane, with AWS IoT's documented constraints. Every failure is an
 // InvalidRequestException whose message names the field, what was expected and what was given.
 
+import { JOB_ID, NAMESPACE_ID, RESOURCE_NAME } from '../aws-ids.js';
 import { isExecutionStatus, statusDetailsProblem } from '../execution-rules.js';
 import type { ExecutionStatus, JobStatus, TargetSelection } from '../store.js';
 import { ServiceError } from '../store-errors.js';
@@ -9,9 +10,6 @@ export const MAX_DOCUMENT_BYTES = 32_768;
 export const MAX_COMMENT_LENGTH = 2028;
 export const MAX_DESCRIPTION_LENGTH = 2028;
 
-const JOB_ID = /^[a-zA-Z0-9_-]{1,64}$/;
-const RESOURCE_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
-const NAMESPACE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const NO_CONTROL_CHARACTERS = /^[^\p{C}]+$/u;
 const REASON_CODE = /^[\p{Lu}\p{Nd}_]{1,128}$/u;
 
@@ -174,12 +172,6 @@ export function optionalInteger(value: unknown, field: string, min: number, max:
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw invalid(`${field}: expected an integer from ${min} to ${max}, got ${shown(value)}`);
   }
-  return value;
-}
-
-export function optionalBoolean(value: unknown, field: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw invalid(`${field}: expected true or false, got ${shown(value)}`);
   return value;
 }
 

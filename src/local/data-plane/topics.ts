@@ -11,7 +11,7 @@
 //   $aws/things/T/jobs/notify, notify-next, notify-namespace-NS, notify-next-namespace-NS,
 //   $aws/things/T/jobs/J/notify-namespace-NS/ (per job, trailing slash, as AWS's API reference writes it).
 // Anything else under $aws/things/T/jobs/ is a request to a topic that maps to no API: InvalidTopic.
-import { JOB_ID_PATTERN, NAMESPACE_ID_PATTERN, THING_NAME_PATTERN } from '../../config/schema.js';
+import { JOB_ID, NAMESPACE_ID, RESOURCE_NAME } from '../aws-ids.js';
 
 export type DataPlaneOperation =
   'DescribeJobExecution' | 'UpdateJobExecution' | 'GetPendingJobExecutions' | 'StartNextPendingJobExecution';
@@ -42,13 +42,13 @@ export type ParsedJobsTopic =
 const NAMESPACE_PREFIX = 'namespace-';
 
 function isJobId(value: string, allowNext: boolean): boolean {
-  return (allowNext && value === NEXT_JOB_ID) || JOB_ID_PATTERN.test(value);
+  return (allowNext && value === NEXT_JOB_ID) || JOB_ID.test(value);
 }
 
 function namespaceOf(segment: string): string | undefined {
   if (!segment.startsWith(NAMESPACE_PREFIX)) return undefined;
   const namespaceId = segment.slice(NAMESPACE_PREFIX.length);
-  return NAMESPACE_ID_PATTERN.test(namespaceId) ? namespaceId : undefined;
+  return NAMESPACE_ID.test(namespaceId) ? namespaceId : undefined;
 }
 
 /** Thing-level and per-job notification topics, which clients may publish to without an answer. */
@@ -82,7 +82,7 @@ export function parseJobsTopic(topic: string): ParsedJobsTopic {
   if (last === 'accepted' || last === 'rejected') return { kind: 'ignored' };
   if (isEventTopic(rest)) return { kind: 'ignored' };
   const invalid = (reason: string): ParsedJobsTopic => ({ kind: 'invalid', thingName, reason });
-  if (!THING_NAME_PATTERN.test(thingName)) {
+  if (!RESOURCE_NAME.test(thingName)) {
     return invalid(`thing name '${thingName}' must be 1-128 characters of [a-zA-Z0-9:_-]`);
   }
 

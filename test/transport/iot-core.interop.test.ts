@@ -15,16 +15,9 @@ import {
 } from '../../src/transport/iot-core.js';
 import { createTestPki, issueCertificate, removeTestPki, type TestPki } from '../support/certs.js';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { waitFor } from '../support/wait-for.js';
 
 const THING = 'gg-device-1';
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('isRefusal (which failed attempts mean the identity is refused)', () => {
   it('treats TLS-layer failures and authorization CONNACKs as refusals', () => {
@@ -134,7 +127,7 @@ describe('iot-core transport against mosquitto with required client certificates
     expect(transport.connected).toBe(true);
     expect(events).toEqual([false]);
     expect(transport.clientId).toBe(THING);
-    await waitFor('the broker to log the client id', () => broker.log().includes(`as ${THING}`));
+    await waitFor(() => broker.log().includes(`as ${THING}`), 'the broker to log the client id');
   });
 
   it('delivers messages published by another client on a subscribed topic, and nothing else', async () => {
@@ -145,7 +138,7 @@ describe('iot-core transport against mosquitto with required client certificates
     await transport.subscribe(topic, (t, p) => received.push({ topic: t, payload: p.toString('utf8') }));
     await cloud.publishAsync(`$aws/things/${THING}/jobs/other`, 'not for us', { qos: 1 });
     await cloud.publishAsync(topic, '{"jobs":{}}', { qos: 1 });
-    await waitFor('the notification', () => received.length > 0);
+    await waitFor(() => received.length > 0, 'the notification');
     expect(received).toEqual([{ topic, payload: '{"jobs":{}}' }]);
   });
 
@@ -156,7 +149,7 @@ describe('iot-core transport against mosquitto with required client certificates
     await transport.connect();
     await transport.publish(topic, JSON.stringify({ status: 'IN_PROGRESS' }));
     await transport.publish(topic, new TextEncoder().encode('bytes too'));
-    await waitFor('both messages', () => cloudMessages.length >= 2);
+    await waitFor(() => cloudMessages.length >= 2, 'both messages');
     expect(cloudMessages).toEqual([
       { topic, payload: '{"status":"IN_PROGRESS"}' },
       { topic, payload: 'bytes too' },
@@ -182,18 +175,18 @@ describe('iot-core transport against mosquitto with required client certificates
     await transport.subscribe(topic, (_t, p) => received.push(p.toString('utf8')));
 
     await broker.stop('SIGKILL');
-    await waitFor('the disconnected event', () => disconnects === 1);
+    await waitFor(() => disconnects === 1, 'the disconnected event');
     expect(transport.connected).toBe(false);
     await expect(transport.publish(topic, 'while offline')).rejects.toBeInstanceOf(TransportOfflineError);
 
     // The restarted broker has no persistence: the subscription exists again only if the client made it.
     await broker.start();
-    await waitFor('the reconnected event', () => connected.length === 2);
+    await waitFor(() => connected.length === 2, 'the reconnected event');
     expect(connected).toEqual([false, true]);
     expect(transport.connected).toBe(true);
-    await waitFor('the cloud client to reconnect', () => cloud.connected);
+    await waitFor(() => cloud.connected, 'the cloud client to reconnect');
     await cloud.publishAsync(topic, 'after restart', { qos: 1 });
-    await waitFor('the message after the restart', () => received.length > 0);
+    await waitFor(() => received.length > 0, 'the message after the restart');
     expect(received).toEqual(['after restart']);
   });
 

@@ -8,16 +8,9 @@ import { silentLogger } from '../../src/log.js';
 import { MqttTransport, type MqttTransportConfig } from '../../src/transport/mqtt.js';
 import { createTestPki, issueCertificate, removeTestPki, type TestPki } from '../support/certs.js';
 import { type Mosquitto, startMosquitto } from '../support/mosquitto.js';
+import { waitFor } from '../support/wait-for.js';
 
 const THING = 'gg-device-2';
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Setup {
   broker: Mosquitto;
@@ -72,13 +65,13 @@ function behavesLikeATransport(name: string, setup: () => Setup) {
       const received: string[] = [];
       await transport.subscribe(inbound, (_t, p) => received.push(p.toString('utf8')));
       await cloud.publishAsync(inbound, '{"execution":{}}', { qos: 1 });
-      await waitFor('the inbound message', () => received.length > 0);
+      await waitFor(() => received.length > 0, 'the inbound message');
       expect(received).toEqual(['{"execution":{}}']);
 
       const outbound = `$aws/things/${THING}/jobs/job-1/namespace-ns/get`;
       await cloud.subscribeAsync(outbound, { qos: 1 });
       await transport.publish(outbound, '{"clientToken":"t1"}');
-      await waitFor('the outbound message', () => cloudMessages.length > 0);
+      await waitFor(() => cloudMessages.length > 0, 'the outbound message');
       expect(cloudMessages).toEqual([{ topic: outbound, payload: '{"clientToken":"t1"}' }]);
     });
 
@@ -97,15 +90,15 @@ function behavesLikeATransport(name: string, setup: () => Setup) {
       await transport.subscribe(topic, (_t, p) => received.push(p.toString('utf8')));
 
       await broker.stop('SIGKILL');
-      await waitFor('the disconnected event', () => disconnects === 1);
+      await waitFor(() => disconnects === 1, 'the disconnected event');
       await expect(transport.publish(topic, 'offline')).rejects.toBeInstanceOf(TransportOfflineError);
 
       await broker.start(); // no persistence: only a client that subscribes again gets messages
-      await waitFor('the reconnected event', () => connected.length === 2);
+      await waitFor(() => connected.length === 2, 'the reconnected event');
       expect(connected).toEqual([false, true]);
-      await waitFor('the cloud client to reconnect', () => cloud.connected);
+      await waitFor(() => cloud.connected, 'the cloud client to reconnect');
       await cloud.publishAsync(topic, 'after restart', { qos: 1 });
-      await waitFor('the message after the restart', () => received.length > 0);
+      await waitFor(() => received.length > 0, 'the message after the restart');
       expect(received).toEqual(['after restart']);
     });
   });
@@ -182,8 +175,9 @@ describe('mqtt transport against mosquitto requiring client certificates', () =>
       () => 'rejected',
     );
     try {
-      await waitFor('the broker to refuse the certificate', () =>
-        /certificate verify failed/.test(tlsBroker.log()),
+      await waitFor(
+        () => /certificate verify failed/.test(tlsBroker.log()),
+        'the broker to refuse the certificate',
       );
       expect(transport.connected).toBe(false);
     } finally {
