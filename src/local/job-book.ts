@@ -156,7 +156,11 @@ export class JobBook {
    * A retry (jobExecutionsRetryConfig): a new QUEUED execution of the job for the thing, with the next
    * execution number, so the device sees it as new work (notify and notify-next announce it).
    */
-  private queueRetry(state: JobState, thingName: string, retry: NonNullable<ReturnType<typeof retryDecision>>) {
+  private queueRetry(
+    state: JobState,
+    thingName: string,
+    retry: NonNullable<ReturnType<typeof retryDecision>>,
+  ) {
     const now = this.seconds();
     this.seq += 1;
     state.executions.push({

@@ -110,14 +110,7 @@ export interface TimerClock {
 }
 
 export function publicExecution(record: ExecutionRecord, clock?: TimerClock): Execution {
-  const {
-    seq: _seq,
-    inProgressDeadline: _a,
-    stepDeadline: _b,
-    retryOf: _r,
-    statusDetails,
-    ...rest
-  } = record;
+  const { seq: _seq, inProgressDeadline: _a, stepDeadline: _b, retryOf: _r, statusDetails, ...rest } = record;
   const execution: Execution = { ...rest, statusDetails: { ...statusDetails } };
   const deadline = timeoutDeadline(record);
   if (clock && record.status === 'IN_PROGRESS' && deadline !== undefined) {

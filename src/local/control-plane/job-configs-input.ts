@@ -82,11 +82,12 @@ export function abortConfig(value: unknown): AbortCriterion[] | undefined {
     }
     return {
       failureType: required(
-        enumValue(
-          criterion.failureType,
-          `${at}.failureType`,
-          ['FAILED', 'REJECTED', 'TIMED_OUT', 'ALL'] as const,
-        ),
+        enumValue(criterion.failureType, `${at}.failureType`, [
+          'FAILED',
+          'REJECTED',
+          'TIMED_OUT',
+          'ALL',
+        ] as const),
         `${at}.failureType`,
       ),
       action: required(enumValue(criterion.action, `${at}.action`, ['CANCEL'] as const), `${at}.action`),
