@@ -16,7 +16,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseMinuteMs } from '../../src/cli/commands/local.js';
 import { type LocalStack, startLocalStack } from '../../src/local/index.js';
-import { connectClient, iotClient, type TestClient, waitFor } from './stack-helpers.js';
+import { connectClient, iotClient, type TestClient } from './stack-helpers.js';
 
 const MINUTE_MS = 150;
 const WAIT = { timeout: 15_000, interval: 20 };
