@@ -22,7 +22,6 @@ import { GONE_CODES } from './execution.js';
 import { TERMINAL_STATUSES } from './payloads.js';
 import { MAX_DETAIL_PAIRS, sanitizeStatusDetails, sanitizeValue } from './sanitize.js';
 import { type StepPlan, stepPlan, stepTimeoutMinutes } from './step-timer.js';
-import { probeTerminalStatus } from './terminal-probe.js';
 
 /** The statusDetails keys heartbeats own; any other key the execution carries is preserved. */
 export const HEARTBEAT_KEYS = ['step', 'stepIndex', 'stepCount', 'elapsedSeconds', 'progress'] as const;
@@ -35,6 +34,8 @@ export interface HeartbeatsOptions {
   log: Logger;
   state: (executionNumber: number) => ExecutionState | undefined;
   dispatch: Dispatch;
+  /** Describes one execution (the sync loop's describeOne). */
+  describe?: (executionNumber: number) => void;
   /** Called with each heartbeat sent (demo output, tests). */
   onHeartbeat?: (executionNumber: number, statusDetails: Record<string, string>) => void;
 }
@@ -187,13 +188,12 @@ export class Heartbeats {
     const state = (err.payload as { executionState?: { status: string; versionNumber: number } } | undefined)
       ?.executionState;
     log.info({ executionNumber, code: err.rejectedCode, status: state?.status }, 'heartbeat refused');
-    const terminal =
-      state && TERMINAL_STATUSES.has(state.status)
-        ? state
-        : GONE_CODES.has(err.rejectedCode)
-          ? await probeTerminalStatus(this.opts.client, executionNumber)
-          : undefined;
-    if (terminal) await dispatch(executionNumber, { type: 'described', execution: terminal, canStart: true });
+    if (state && TERMINAL_STATUSES.has(state.status)) {
+      await dispatch(executionNumber, { type: 'described', execution: state, canStart: true });
+    } else if (GONE_CODES.has(err.rejectedCode)) {
+      // No state in the reply: a describe settles it (decide() aborts the run if it is over).
+      this.opts.describe?.(executionNumber);
+    }
   }
 
   /** The execution's statusDetails other than ours (what the claim carried), read once per run. */

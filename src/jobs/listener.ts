@@ -79,6 +79,7 @@ class Agent implements Listener {
       log,
       state: (n) => states.get(n),
       dispatch,
+      describe: (n) => void this.syncLoop.describeOne(n),
       onHeartbeat: (executionNumber, statusDetails) =>
         onEvent({ type: 'heartbeat', executionNumber, statusDetails }),
     });

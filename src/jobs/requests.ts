@@ -3,7 +3,6 @@
 import { JobsRequestRejectedError } from '../errors.js';
 import type { ExecutionEvent, ExecutionState } from './execution.js';
 import { type JobsClient, RETRYABLE_REJECTIONS } from './jobs-client.js';
-import { probeTerminalStatus } from './terminal-probe.js';
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -64,13 +63,9 @@ export function requestDescribe(client: JobsClient, n: number): Promise<Executio
   return client.describe({ executionNumber: n, includeJobDocument: true }).then(
     (res): ExecutionEvent | undefined =>
       res.execution ? { type: 'described', execution: res.execution, canStart: true } : undefined,
-    async (err): Promise<ExecutionEvent> => {
-      if (!(err instanceof JobsRequestRejectedError)) return { type: 'describeFailed', error: message(err) };
-      // Which terminal status? (TIMED_OUT, CANCELED, REMOVED...: the journal records why it ended.)
-      const terminal =
-        err.rejectedCode === 'TerminalStateReached' ? await probeTerminalStatus(client, n) : undefined;
-      if (terminal) return { type: 'described', execution: terminal, canStart: true };
-      return { type: 'describeRejected', code: err.rejectedCode };
-    },
+    (err): ExecutionEvent =>
+      err instanceof JobsRequestRejectedError
+        ? { type: 'describeRejected', code: err.rejectedCode }
+        : { type: 'describeFailed', error: message(err) },
   );
 }
