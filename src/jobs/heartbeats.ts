@@ -1,8 +1,9 @@
 // Progress heartbeats: while a step runs, an IN_PROGRESS update every `listen.progressIntervalSeconds`
 // whose statusDetails say where the job is (step, stepIndex, stepCount, elapsedSeconds and the last
 // `::progress` text the handler printed) and whose stepTimeoutInMinutes renews the service's step
-// timer (what is left of the step's timeout plus the margin, step-timer.ts). A step other than the
-// one the claim covered also renews the timer as it starts, heartbeats on or off.
+// timer (what is left of the step's timeout plus the margin, step-timer.ts). A step that the timer
+// last asked for does not cover (a longer one, or the first after a restart) renews it as it starts,
+// heartbeats on or off.
 //
 // Heartbeats are fire-and-forget and live outside decide(): never more than one in flight per
 // execution, none once the step ended, and without expectedVersion, so they cannot make the final
@@ -42,8 +43,8 @@ export interface HeartbeatsOptions {
 
 interface Run {
   plan: StepPlan;
-  /** The step whose timer the claim (or the last renewal) asked for. */
-  coveredStep?: number;
+  /** Until when (epoch ms, as this device's clock counts) the last timer we asked for runs. */
+  coveredUntilMs?: number;
   step?: StepStart & { startedAtMs: number };
   timer?: NodeJS.Timeout;
   inFlight: boolean;
@@ -60,13 +61,13 @@ export class Heartbeats {
   /** The claim's stepTimeoutInMinutes for a document (first step's timeout plus the margin). */
   claimStepTimeout(executionNumber: number, document: unknown): number {
     const { executor } = this.opts.config;
-    const plan = stepPlan(document, executor.defaultStepTimeoutSeconds);
     const run = this.run(executionNumber, document);
-    run.coveredStep = 0;
-    return stepTimeoutMinutes(
-      plan.timeoutSeconds[0] ?? executor.defaultStepTimeoutSeconds,
+    const minutes = stepTimeoutMinutes(
+      run.plan.timeoutSeconds[0] ?? executor.defaultStepTimeoutSeconds,
       executor.killGraceSeconds,
     );
+    run.coveredUntilMs = Date.now() + minutes * 60_000;
+    return minutes;
   }
 
   runStarted(executionNumber: number, document: unknown): void {
@@ -79,7 +80,10 @@ export class Heartbeats {
     clearInterval(run.timer);
     run.step = { ...step, startedAtMs: Date.now() };
     run.progress = undefined;
-    if (run.coveredStep !== step.index) void this.send(executionNumber, 'step started');
+    // A step the current timer does not cover (a longer one, or the first after a restart) renews it.
+    if (Date.now() + this.timerMinutes(run, step.index, 0) * 60_000 > (run.coveredUntilMs ?? 0)) {
+      void this.send(executionNumber, 'step started');
+    }
     const interval = this.opts.config.listen.progressIntervalSeconds;
     if (interval > 0) {
       run.timer = setInterval(() => void this.send(executionNumber, 'heartbeat'), interval * 1000);
@@ -113,6 +117,13 @@ export class Heartbeats {
     for (const n of [...this.runs.keys()]) this.runEnded(n);
   }
 
+  /** What is left of the step's timeout after `elapsedSeconds`, plus the margin, in minutes. */
+  private timerMinutes(run: Run, stepIndex: number, elapsedSeconds: number): number {
+    const { executor } = this.opts.config;
+    const timeout = run.plan.timeoutSeconds[stepIndex] ?? executor.defaultStepTimeoutSeconds;
+    return stepTimeoutMinutes(timeout - elapsedSeconds, executor.killGraceSeconds);
+  }
+
   private run(executionNumber: number, document: unknown): Run {
     let run = this.runs.get(executionNumber);
     if (!run) {
@@ -133,18 +144,15 @@ export class Heartbeats {
   private async send(executionNumber: number, why: 'heartbeat' | 'step started'): Promise<void> {
     const run = this.runs.get(executionNumber);
     if (!run?.step || run.inFlight || !this.active(executionNumber, run)) return;
-    const { client, config, log, dispatch } = this.opts;
+    const { client, log, dispatch } = this.opts;
     run.inFlight = true;
     try {
       run.base ??= await this.readBase(executionNumber);
       const step = run.step;
       if (!step || !this.active(executionNumber, run)) return;
-      const elapsedSeconds = Math.floor((Date.now() - step.startedAtMs) / 1000);
-      const timeoutSeconds = run.plan.timeoutSeconds[step.index] ?? config.executor.defaultStepTimeoutSeconds;
-      const stepTimeoutInMinutes = stepTimeoutMinutes(
-        timeoutSeconds - elapsedSeconds,
-        config.executor.killGraceSeconds,
-      );
+      const sentAtMs = Date.now();
+      const elapsedSeconds = Math.floor((sentAtMs - step.startedAtMs) / 1000);
+      const stepTimeoutInMinutes = this.timerMinutes(run, step.index, elapsedSeconds);
       const ours: Record<string, string> = {
         step: step.name,
         stepIndex: String(step.index),
@@ -161,7 +169,7 @@ export class Heartbeats {
         stepTimeoutInMinutes,
         includeJobExecutionState: true,
       });
-      run.coveredStep = step.index;
+      run.coveredUntilMs = sentAtMs + stepTimeoutInMinutes * 60_000;
       log.debug({ executionNumber, why, stepTimeoutInMinutes, ...ours }, 'heartbeat accepted');
       const versionNumber = res.executionState?.versionNumber;
       if (versionNumber !== undefined && this.active(executionNumber, run)) {
