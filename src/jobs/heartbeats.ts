@@ -81,7 +81,11 @@ export class Heartbeats {
     run.step = { ...step, startedAtMs: Date.now() };
     run.progress = undefined;
     // A step the current timer does not cover (a longer one, or the first after a restart) renews it.
-    if (Date.now() + this.timerMinutes(run, step.index, 0) * 60_000 > (run.coveredUntilMs ?? 0)) {
+    // (Compared without the margin: the margin is slack, not part of the step.)
+    const { executor } = this.opts.config;
+    const stepSeconds =
+      (run.plan.timeoutSeconds[step.index] ?? executor.defaultStepTimeoutSeconds) + executor.killGraceSeconds;
+    if (Date.now() + stepSeconds * 1000 > (run.coveredUntilMs ?? 0)) {
       void this.send(executionNumber, 'step started');
     }
     const interval = this.opts.config.listen.progressIntervalSeconds;
