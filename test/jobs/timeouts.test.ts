@@ -129,7 +129,8 @@ function spawnAgent(config: Config, runner: string): Child {
 
 describe('a device that dies mid-step', () => {
   it('is timed out by the step timer its claim set; the retry runs once on the restarted agent', async () => {
-    const js = await stackWith(100);
+    // One timer minute = 1 s: the claim's 2-minute timer expires 2 s after the claim.
+    const js = await stackWith(1000);
     const group = await js.thingInGroup('core-1');
     const config = agentConfig(js, 'job-kill');
     const updates = await watchUpdates(js, config);
@@ -179,19 +180,19 @@ describe('a device that dies mid-step', () => {
 
 describe('progress heartbeats', () => {
   it('a long step sends heartbeats at the interval, each accepted and renewing the step timer', async () => {
-    // One timer minute = 1.5 s: the claim's 2-minute timer (3 s) would expire during the 5.5 s step
+    // One timer minute = 2.5 s: the claim's 2-minute timer (5 s) would expire during the 8 s step
     // without the heartbeats renewing it every second.
-    const js = await stackWith(1500);
+    const js = await stackWith(2500);
     const group = await js.thingInGroup('core-1');
     const config = agentConfig(js, 'job-beat', { progressIntervalSeconds: 1 });
     const updates = await watchUpdates(js, config);
     const handlers = await handlerDirectory({
       'install.sh': [
         'echo "::progress copying 1/3"',
-        'sleep 2',
+        'sleep 3',
         "printf '::progress copying\\t2/3 \\033[1m\\n'",
         'echo "not progress"',
-        'sleep 3.5',
+        'sleep 5',
       ].join('\n'),
     });
     const agent = await startInProcess(config, handlers);
@@ -222,7 +223,7 @@ describe('progress heartbeats', () => {
 
 describe('the service ends the execution while a step runs', () => {
   it('TIMED_OUT: the step process group is killed and nothing more is sent', async () => {
-    const js = await stackWith(100);
+    const js = await stackWith(1000);
     const group = await js.thingInGroup('core-1');
     const config = agentConfig(js, 'job-hang', { progressIntervalSeconds: 0 });
     const pids = join(tempDir(), 'pids');
