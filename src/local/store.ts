@@ -24,7 +24,6 @@ import {
   type JobStatus,
   processDetails,
   type TargetSelection,
-  timeoutDeadline,
 } from './job-model.js';
 import { DataPlaneError, ServiceError } from './store-errors.js';
 import {
@@ -91,7 +90,8 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
     }
     this.registry = new ThingRegistry(options.region, options.accountId);
     this.book = new JobBook(this.registry, options.region, options.accountId, now, minuteMs);
-    this.timers = new ExecutionTimers(now);
+    // An expired timer moves the execution to TIMED_OUT (job-book.ts), then announces it.
+    this.timers = new ExecutionTimers(this.book, () => this.announce());
   }
 
   /** How long one job-timer minute lasts here, in milliseconds. */
@@ -323,31 +323,8 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
   /** Re-arms the timeout timers of what changed, emits the changes, then passes the result through. */
   private announce<T = void>(result?: T): T {
     const events = this.book.takeChanges();
-    for (const event of events) this.syncTimer(event.jobId, event.thingName);
+    for (const event of events) this.timers.sync(event.jobId, event.thingName);
     for (const event of events) this.emit('execution-changed', event);
     return result as T;
-  }
-
-  private syncTimer(jobId: string, thingName: string): void {
-    const key = `${jobId}\u0000${thingName}`;
-    const state = this.book.jobs.get(jobId);
-    const latest = state ? this.book.latestExecution(state, thingName) : undefined;
-    const deadline = latest?.status === 'IN_PROGRESS' ? timeoutDeadline(latest) : undefined;
-    this.timers.set(key, deadline, () => this.timeOut(jobId, thingName));
-  }
-
-  /** A timer expired: the execution, if still IN_PROGRESS and due, becomes TIMED_OUT. */
-  private timeOut(jobId: string, thingName: string): void {
-    const state = this.book.jobs.get(jobId);
-    const latest = state ? this.book.latestExecution(state, thingName) : undefined;
-    if (state && latest?.status === 'IN_PROGRESS') {
-      const deadline = timeoutDeadline(latest);
-      if (deadline !== undefined && deadline <= this.book.nowMs()) {
-        this.book.setStatus(state, latest, 'TIMED_OUT');
-      } else {
-        this.book.markChanged(state.record, thingName); // not due yet (clock moved): re-arm
-      }
-    }
-    this.announce();
   }
 }
