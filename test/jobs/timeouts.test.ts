@@ -221,6 +221,37 @@ describe('progress heartbeats', () => {
   }, 60_000);
 });
 
+describe('heartbeats and the statusDetails the execution carries', () => {
+  it('keeps keys it does not own (e.g. a claim id) in every heartbeat', async () => {
+    const js = await stackWith(60_000);
+    const group = await js.thingInGroup('core-1');
+    const config = agentConfig(js, 'job-keep', { progressIntervalSeconds: 2 });
+    const handlers = await handlerDirectory({ 'install.sh': 'sleep 5' });
+    const agent = await startInProcess(config, handlers);
+    await js.createJob('job-keep', group, handlerDocument('install.sh'), NAMESPACE);
+    await expect
+      .poll(async () => (await js.execution('core-1', 'job-keep')).status, WAIT)
+      .toBe('IN_PROGRESS');
+    // Another writer of the execution (what a claim with details would leave behind).
+    const other = await js.client();
+    const topics = jobsTopics({ thingName: 'core-1', jobId: 'job-keep', namespaceId: NAMESPACE });
+    await other.publishAsync(
+      topics.update,
+      JSON.stringify({ status: 'IN_PROGRESS', executionNumber: 1, statusDetails: { claimId: 'c-1' } }),
+      { qos: 1 },
+    );
+    await expect
+      .poll(async () => (await js.execution('core-1', 'job-keep')).statusDetails, WAIT)
+      .toEqual({
+        claimId: 'c-1',
+      });
+    await expect.poll(async () => (await js.execution('core-1', 'job-keep')).status, WAIT).toBe('SUCCEEDED');
+    const beats = agent.events.filter((e) => e.type === 'heartbeat');
+    expect(beats.length).toBeGreaterThanOrEqual(1);
+    for (const beat of beats) expect(beat.statusDetails).toMatchObject({ claimId: 'c-1', step: 'install' });
+  }, 60_000);
+});
+
 describe('the service ends the execution while a step runs', () => {
   it('TIMED_OUT: the step process group is killed and nothing more is sent', async () => {
     const js = await stackWith(1000);
