@@ -117,6 +117,8 @@ const listenSchema = z
     pollIntervalSeconds: intField(0, 86_400).default(0),
     /** On SIGTERM/SIGINT, how long a running job may take to finish before it is aborted. */
     shutdownGraceSeconds: intField(0, 3_600).default(30),
+    /** While a step runs, an IN_PROGRESS heartbeat (step, elapsed time, progress) this often; 0 = off. */
+    progressIntervalSeconds: intField(0, 86_400).default(60),
   })
   .strict();
 

@@ -17,6 +17,8 @@ export interface ActionExecutorOptions {
   describe: (executionNumber: number) => void;
   /** Schedules a retryDue for an unsent status (the outbox retry timers). */
   retryLater: (executionNumber: number, attempt: number) => void;
+  /** The claim's stepTimeoutInMinutes for this execution's document (heartbeats.ts). */
+  claimStepTimeout?: (executionNumber: number, document: unknown) => number;
 }
 
 export class ActionExecutor {
@@ -37,9 +39,12 @@ export class ActionExecutor {
   perform(n: number, state: ExecutionState, action: ExecutionAction): void {
     const { client, runs, log, dispatch } = this.opts;
     switch (action.type) {
-      case 'claim':
-        void requestClaim(client, n, action.expectedVersion).then((e) => dispatch(n, e));
+      case 'claim': {
+        // The service's step timer: if this device dies mid-step, the execution ends TIMED_OUT.
+        const stepTimeout = this.opts.claimStepTimeout?.(n, state.document);
+        void requestClaim(client, n, action.expectedVersion, stepTimeout).then((e) => dispatch(n, e));
         return;
+      }
       case 'run':
         runs.start(n, action.document, action.resumeFromStep);
         return;

@@ -44,6 +44,8 @@ export interface UpdateRequest {
   executionNumber?: number;
   includeJobExecutionState?: boolean;
   includeJobDocument?: boolean;
+  /** Replaces the execution's step timer (1..10080); the service times it out when it expires. */
+  stepTimeoutInMinutes?: number;
 }
 
 type Kind = 'get' | 'update';

@@ -10,7 +10,9 @@ export type ListenerEvent =
   | { type: 'transition'; executionNumber: number; from: Phase; to: Phase; cause: ExecutionEvent['type'] }
   | { type: 'notification'; form: NotifyForm; mentionsJob: boolean }
   | { type: 'ignoredPayload'; topic: string; problem: string }
-  | { type: 'synced'; executionNumber?: number; status?: string };
+  | { type: 'synced'; executionNumber?: number; status?: string }
+  /** A progress heartbeat (IN_PROGRESS update) is being sent with these statusDetails. */
+  | { type: 'heartbeat'; executionNumber: number; statusDetails: Record<string, string> };
 
 export interface ListenerOptions {
   config: Config;

@@ -10,6 +10,7 @@
 import { ActionExecutor } from './action-executor.js';
 import { type ExecutionEvent, type ExecutionState, stateFromRecord } from './decide.js';
 import { ExecutionQueue } from './execution-queue.js';
+import { Heartbeats } from './heartbeats.js';
 import { JobsClient } from './jobs-client.js';
 import { Journal } from './journal.js';
 import type { Listener, ListenerEvent, ListenerLifecycle, ListenerOptions } from './listener-types.js';
@@ -35,6 +36,7 @@ class Agent implements Listener {
   private readonly client: JobsClient;
   private readonly journal: Journal;
   private readonly runs: Runs;
+  private readonly heartbeats: Heartbeats;
   private readonly queue: ExecutionQueue;
   private readonly executor: ActionExecutor;
   private readonly retries: OutboxRetryTimers;
@@ -71,7 +73,24 @@ class Agent implements Listener {
       onEvent,
     });
     const states = this.queue.states;
-    this.runs = new Runs({ ids, runJob: opts.runJob, log, state: (n) => states.get(n), dispatch });
+    this.heartbeats = new Heartbeats({
+      client: this.client,
+      config,
+      log,
+      state: (n) => states.get(n),
+      dispatch,
+      describe: (n) => void this.syncLoop.describeOne(n),
+      onHeartbeat: (executionNumber, statusDetails) =>
+        onEvent({ type: 'heartbeat', executionNumber, statusDetails }),
+    });
+    this.runs = new Runs({
+      ids,
+      runJob: opts.runJob,
+      log,
+      state: (n) => states.get(n),
+      dispatch,
+      observer: this.heartbeats,
+    });
     this.syncLoop = new SyncLoop({
       client: this.client,
       ids,
@@ -90,6 +109,7 @@ class Agent implements Listener {
       dispatch,
       describe: (n) => void this.syncLoop.describeOne(n),
       retryLater: (n, attempt) => this.retries.schedule(n, attempt),
+      claimStepTimeout: (n, document) => this.heartbeats.claimStepTimeout(n, document),
     });
   }
 
@@ -173,6 +193,7 @@ class Agent implements Listener {
     this.lifecycle.stopped = true;
     this.syncLoop.stop();
     this.retries.clear();
+    this.heartbeats.clear();
     this.opts.transport.off('connected', this.onConnected);
     this.client.close();
     await this.queue.idle();

@@ -11,9 +11,16 @@ export function requestClaim(
   client: JobsClient,
   n: number,
   expectedVersion: number,
+  stepTimeoutInMinutes?: number,
 ): Promise<ExecutionEvent> {
   return client
-    .update({ status: 'IN_PROGRESS', expectedVersion, executionNumber: n, includeJobExecutionState: true })
+    .update({
+      status: 'IN_PROGRESS',
+      expectedVersion,
+      executionNumber: n,
+      includeJobExecutionState: true,
+      ...(stepTimeoutInMinutes !== undefined ? { stepTimeoutInMinutes } : {}),
+    })
     .then(
       (res): ExecutionEvent => ({
         type: 'claimAccepted',

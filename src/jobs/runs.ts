@@ -13,6 +13,16 @@ export interface RunsOptions {
   state: (executionNumber: number) => ExecutionState | undefined;
   /** Resolves once the event's journal writes are done; `persisted` is false if one failed. */
   dispatch: (executionNumber: number, event: ExecutionEvent) => Promise<{ persisted: boolean }>;
+  /** Told when a run starts and ends, when each step starts and ends, and of `::progress` lines. */
+  observer?: RunObserver;
+}
+
+export interface RunObserver {
+  runStarted(executionNumber: number, document: unknown): void;
+  stepStarted(executionNumber: number, step: StepStart): void;
+  stepEnded(executionNumber: number): void;
+  progress(executionNumber: number, text: string): void;
+  runEnded(executionNumber: number): void;
 }
 
 interface Running {
@@ -45,7 +55,7 @@ export class Runs {
 
   start(executionNumber: number, document: unknown, resumeFromStep?: number): void {
     if (this.running.has(executionNumber)) return;
-    const { ids, log, dispatch } = this.opts;
+    const { ids, log, dispatch, observer } = this.opts;
     const controller = new AbortController();
     const jobLog = log.child({ executionNumber });
     const context: JobContext = {
@@ -66,14 +76,20 @@ export class Runs {
         if (!persisted)
           throw new JournalError(`could not journal step ${step.index} (${step.name}); not starting it`);
         jobLog.info({ step: step.name, index: step.index }, 'step started');
+        observer?.stepStarted(executionNumber, step);
       },
-      onStepEnd: (step) =>
-        jobLog.info({ step: step.name, index: step.index, ok: step.ok, reason: step.reason }, 'step ended'),
+      onStepEnd: (step) => {
+        observer?.stepEnded(executionNumber);
+        jobLog.info({ step: step.name, index: step.index, ok: step.ok, reason: step.reason }, 'step ended');
+      },
+      onProgress: (text) => observer?.progress(executionNumber, text),
       log: jobLog,
     };
+    observer?.runStarted(executionNumber, document);
     jobLog.info({ resumeFromStep }, 'running job');
     const done = Promise.resolve()
       .then(() => this.opts.runJob(document, context))
+      .finally(() => observer?.runEnded(executionNumber))
       .then(
         (value) => {
           const checked = checkOutcome(value);

@@ -14,6 +14,8 @@ export interface StatusReportExecution {
   reason?: string;
   step?: string;
   note?: string;
+  /** 1 for the first execution of the job on this device, 2 for its first retry, ... */
+  attempt: number;
 }
 
 export interface StatusReportOutboxEntry {
@@ -32,6 +34,13 @@ export interface StatusReport {
   executions: StatusReportExecution[];
   outbox: StatusReportOutboxEntry[];
   problems: JournalProblem[];
+  /** Executions of the job this device has run or claimed (a retry is a new execution). */
+  attempts: number;
+}
+
+/** The status the service gave an execution it ended for us (`service has TIMED_OUT ...`), if known. */
+function serviceStatus(note: string | undefined): string | undefined {
+  return /^service has ([A-Z_]+)/.exec(note ?? '')?.[1];
 }
 
 export const STATUS_REPORT_LIMIT = 10;
@@ -44,11 +53,14 @@ export function buildStatusReport(
   limit = STATUS_REPORT_LIMIT,
 ): StatusReport {
   const latestFirst = [...records].sort((a, b) => b.executionNumber - a.executionNumber);
-  const executions = latestFirst.slice(0, limit).map((r) => {
+  const executions = latestFirst.slice(0, limit).map((r, i) => {
+    const cancelled = r.phase === 'cancelled' ? (serviceStatus(r.note) ?? 'CANCELED') : undefined;
+    const dropped = r.phase === 'dropped' ? serviceStatus(r.note) : undefined;
     const e: StatusReportExecution = {
       executionNumber: r.executionNumber,
-      status: r.outcome?.status ?? (r.phase === 'cancelled' ? 'CANCELED' : r.phase.toUpperCase()),
+      status: dropped ?? r.outcome?.status ?? cancelled ?? r.phase.toUpperCase(),
       phase: r.phase,
+      attempt: latestFirst.length - i,
     };
     if (r.startedAt) e.startedAt = r.startedAt;
     if (r.finishedAt) e.finishedAt = r.finishedAt;
@@ -71,7 +83,7 @@ export function buildStatusReport(
       if (r.finishedAt) o.finishedAt = r.finishedAt;
       return o;
     });
-  return { ...ids, journalDirectory, executions, outbox, problems };
+  return { ...ids, journalDirectory, executions, outbox, problems, attempts: records.length };
 }
 
 const PHASE_WORDS: Record<JournalFile['phase'], string> = {
@@ -80,7 +92,7 @@ const PHASE_WORDS: Record<JournalFile['phase'], string> = {
   finished: 'finished, waiting in the outbox',
   reported: 'reported',
   dropped: 'dropped (the service refused the status)',
-  cancelled: 'cancelled by the service',
+  cancelled: 'ended by the service (canceled, removed or timed out)',
 };
 
 export function formatStatusReport(report: StatusReport): string {
@@ -91,9 +103,17 @@ export function formatStatusReport(report: StatusReport): string {
   ];
   if (report.executions.length === 0) lines.push('executions: none recorded');
   else {
+    // A retry (jobExecutionsRetryConfig) is a new execution of the job: each one is an attempt.
+    const plural = report.attempts === 1 ? '' : 's';
+    lines.push(`attempts: ${report.attempts} execution${plural} of this job on this device`);
     lines.push('executions (latest first):');
     for (const e of report.executions) {
-      const parts = [`  #${e.executionNumber}`, e.status.padEnd(11), PHASE_WORDS[e.phase]];
+      const parts = [
+        `  #${e.executionNumber}`,
+        `attempt ${e.attempt}`,
+        e.status.padEnd(11),
+        PHASE_WORDS[e.phase],
+      ];
       if (e.startedAt) parts.push(`started ${e.startedAt}`);
       if (e.finishedAt) parts.push(`finished ${e.finishedAt}`);
       if (e.reason) parts.push(`reason ${e.reason}`);

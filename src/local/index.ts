@@ -31,6 +31,11 @@ export interface LocalStackOptions {
   notifyTopics?: NotifyTopicsMode;
   /** Per operation: AWS names ('DescribeJob', ...) and 'data:'-prefixed data-plane ones. */
   rateLimits?: Record<string, RateLimit>;
+  /**
+   * Milliseconds one minute of every job timer lasts (timeoutConfig.inProgressTimeoutInMinutes,
+   * stepTimeoutInMinutes); default 60000 (real minutes). Tests and demos compress time with it.
+   */
+  minuteMs?: number;
   logger?: Logger;
 }
 
@@ -42,6 +47,8 @@ export interface LocalStack {
   region: string;
   /** Fixed 12-digit local account id. */
   accountId: string;
+  /** Milliseconds one job-timer minute lasts (LocalStackOptions.minuteMs). */
+  minuteMs: number;
   /**
    * Requests received per operation: AWS names ('DescribeJob', 'AssociateTargetsWithJob', ...) and
    * data-plane ones prefixed 'data:' ('data:DescribeJobExecution', 'data:UpdateJobExecution',
@@ -103,7 +110,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const logger = options.logger ?? silentLogger();
   const accountId = LOCAL_ACCOUNT_ID;
 
-  const store = new LocalStore({ region, accountId });
+  const store = new LocalStore({
+    region,
+    accountId,
+    ...(options.minuteMs === undefined ? {} : { minuteMs: options.minuteMs }),
+  });
   const gate = new RequestGate(options.rateLimits);
   const httpServer = createControlPlaneServer({ store, gate, logger });
   let broker: LocalBroker | undefined;
@@ -129,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       controlPlaneEndpoint: `http://${urlHost(host)}:${httpPort}`,
       region,
       accountId,
+      minuteMs: store.minuteMs,
       requestCount: (operation) => gate.count(operation),
       setRateLimit: (operation, limit) => gate.setLimit(operation, limit),
       stopBroker: () => readyBroker.stop(),
@@ -136,6 +148,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       close() {
         closing ??= (async () => {
           readyDataPlane.close();
+          store.close();
           await Promise.all([readyBroker.close(), closeHttp(httpServer)]);
           logger.debug('local stack closed');
         })();
@@ -148,6 +161,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     return stack;
   } catch (err) {
+    store.close();
     dataPlane?.close();
     await broker?.close();
     await closeHttp(httpServer);

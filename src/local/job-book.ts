@@ -5,7 +5,8 @@
 
 import { parseIotArn } from './arn.js';
 import { type ExecutionStatus, isTerminal } from './execution-rules.js';
-import type { ExecutionRecord, JobRecord } from './job-model.js';
+import { abortCriterionMet, clearTimers, retryDecision, startInProgressTimer } from './job-configs.js';
+import { type Execution, type ExecutionRecord, type JobRecord, publicExecution } from './job-model.js';
 import { ServiceError } from './store-errors.js';
 import type { ThingRegistry } from './thing-registry.js';
 
@@ -34,9 +35,21 @@ export class JobBook {
     readonly registry: ThingRegistry,
     readonly region: string,
     readonly accountId: string,
-    /** Integer epoch seconds. */
-    readonly seconds: () => number,
+    /** Epoch milliseconds. */
+    readonly nowMs: () => number,
+    /** How long one job-timer minute lasts (60000 = real minutes; tests compress it). */
+    readonly minuteMs = 60_000,
   ) {}
+
+  /** Integer epoch seconds, as every stored time is. */
+  seconds(): number {
+    return Math.floor(this.nowMs() / 1000);
+  }
+
+  /** A public copy, with approximateSecondsBeforeTimedOut as of now. */
+  view(record: ExecutionRecord): Execution {
+    return publicExecution(record, { nowMs: this.nowMs(), minuteMs: this.minuteMs });
+  }
 
   /** The job, or ResourceNotFoundException (control plane). */
   job(jobId: string): JobState {
@@ -132,21 +145,77 @@ export class JobBook {
       statusDetails: {},
       queuedAt: now,
       lastUpdatedAt: now,
+      retryAttempt: 0,
       seq: this.seq,
     });
     state.nextExecutionNumber += 1;
     this.markChanged(state.record, thingName);
   }
 
-  /** Every status change goes through here: versionNumber + 1, times, and snapshot job completion. */
+  /**
+   * A retry (jobExecutionsRetryConfig): a new QUEUED execution of the job for the thing, with the next
+   * execution number, so the device sees it as new work (notify and notify-next announce it).
+   */
+  private queueRetry(
+    state: JobState,
+    thingName: string,
+    retry: NonNullable<ReturnType<typeof retryDecision>>,
+  ) {
+    const now = this.seconds();
+    this.seq += 1;
+    state.executions.push({
+      jobId: state.record.jobId,
+      thingName,
+      executionNumber: state.nextExecutionNumber,
+      versionNumber: 1,
+      status: 'QUEUED',
+      statusDetails: {},
+      queuedAt: now,
+      lastUpdatedAt: now,
+      retryAttempt: retry.retryAttempt,
+      retryOf: retry.retryOf,
+      seq: this.seq,
+    });
+    state.nextExecutionNumber += 1;
+    this.markChanged(state.record, thingName);
+  }
+
+  /**
+   * Every status change goes through here: versionNumber + 1, times, the in-progress timer, and on a
+   * terminal status the retry and abort rules (job-configs.ts) before snapshot job completion, so a
+   * job with a retry queued is not COMPLETED.
+   */
   setStatus(state: JobState, execution: ExecutionRecord, status: ExecutionStatus): void {
     const now = this.seconds();
     if (status === 'IN_PROGRESS' && execution.startedAt === undefined) execution.startedAt = now;
+    if (status === 'IN_PROGRESS') startInProgressTimer(state.record, execution, this.nowMs(), this.minuteMs);
     execution.status = status;
     execution.versionNumber += 1;
     execution.lastUpdatedAt = now;
     this.markChanged(state.record, execution.thingName);
+    if (isTerminal(status)) {
+      clearTimers(execution);
+      const ofThing = state.executions.filter((e) => e.thingName === execution.thingName);
+      const retry = retryDecision(state.record, ofThing, status);
+      if (retry) this.queueRetry(state, execution.thingName, retry);
+      else this.abortIfMet(state);
+    }
     this.completeIfDone(state);
+  }
+
+  /** abortConfig: once a criterion is met the job is CANCELED and its QUEUED executions with it. */
+  private abortIfMet(state: JobState): void {
+    const criterion = abortCriterionMet(state.record, this.latestPerThing(state));
+    if (!criterion) return;
+    const job = state.record;
+    const now = this.seconds();
+    job.status = 'CANCELED';
+    job.lastUpdatedAt = now;
+    job.completedAt = now;
+    job.comment = `Aborted by abortConfig: ${criterion.failureType} reached ${criterion.thresholdPercentage}% of at least ${criterion.minNumberOfExecutedThings} executed things.`;
+    for (const queued of state.executions.filter((e) => e.status === 'QUEUED')) {
+      this.setStatus(state, queued, 'CANCELED');
+    }
   }
 
   /** A SNAPSHOT job is COMPLETED once every thing's execution is terminal; CONTINUOUS jobs never are. */

@@ -5,7 +5,13 @@
 import { jobArn } from './arn.js';
 import { isPending, isTerminal } from './execution-rules.js';
 import type { JobBook, JobState } from './job-book.js';
-import type { JobRecord, TargetAssociation, TargetSelection } from './job-model.js';
+import type {
+  AbortCriterion,
+  JobRecord,
+  RetryCriterion,
+  TargetAssociation,
+  TargetSelection,
+} from './job-model.js';
 import { ServiceError } from './store-errors.js';
 
 export interface CreateJobInput {
@@ -16,6 +22,9 @@ export interface CreateJobInput {
   namespaceId?: string;
   description?: string;
   passthrough?: Record<string, unknown>;
+  timeoutConfig?: { inProgressTimeoutInMinutes?: number };
+  retryConfig?: RetryCriterion[];
+  abortConfig?: AbortCriterion[];
 }
 
 export function createJob(book: JobBook, input: CreateJobInput): JobRecord {
@@ -39,6 +48,9 @@ export function createJob(book: JobBook, input: CreateJobInput): JobRecord {
   };
   if (input.description !== undefined) record.description = input.description;
   if (input.namespaceId !== undefined) record.namespaceId = input.namespaceId;
+  if (input.timeoutConfig !== undefined) record.timeoutConfig = { ...input.timeoutConfig };
+  if (input.retryConfig !== undefined) record.retryConfig = input.retryConfig.map((c) => ({ ...c }));
+  if (input.abortConfig !== undefined) record.abortConfig = input.abortConfig.map((c) => ({ ...c }));
   const state: JobState = { record, executions: [], nextExecutionNumber: 1 };
   book.jobs.set(record.jobId, state);
   for (const target of targets) book.expandTarget(state, target);

@@ -10,7 +10,8 @@ import {
   stepTimeoutProblem,
 } from './execution-rules.js';
 import type { JobBook, JobState } from './job-book.js';
-import { compareByQueue, type Execution, type ExecutionRecord, publicExecution } from './job-model.js';
+import { setStepTimer } from './job-configs.js';
+import { compareByQueue, type Execution, type ExecutionRecord } from './job-model.js';
 import { DataPlaneError, type ExecutionState } from './store-errors.js';
 
 export interface UpdateExecutionRequest {
@@ -58,8 +59,8 @@ export function pendingExecutions(
     if (latest?.status === 'QUEUED') queued.push(latest);
   }
   return {
-    inProgress: inProgress.sort(compareByQueue).map(publicExecution),
-    queued: queued.sort(compareByQueue).map(publicExecution),
+    inProgress: inProgress.sort(compareByQueue).map((e) => book.view(e)),
+    queued: queued.sort(compareByQueue).map((e) => book.view(e)),
   };
 }
 
@@ -113,10 +114,12 @@ export function updateExecution(
     );
   }
   if (request.statusDetails !== undefined) execution.statusDetails = { ...request.statusDetails };
-  if (request.stepTimeoutInMinutes !== undefined)
-    execution.stepTimeoutInMinutes = request.stepTimeoutInMinutes;
+  // A step timer only means something for an execution that stays IN_PROGRESS.
+  if (request.stepTimeoutInMinutes !== undefined && request.status === 'IN_PROGRESS') {
+    setStepTimer(execution, request.stepTimeoutInMinutes, book.nowMs(), book.minuteMs);
+  }
   book.setStatus(state, execution, request.status);
-  return publicExecution(execution);
+  return book.view(execution);
 }
 
 /** StartNextPendingJobExecution: starts the next QUEUED one, or returns the IN_PROGRESS one unchanged. */
@@ -135,8 +138,9 @@ export function startNextPendingExecution(
     executionNumber: next.executionNumber,
   });
   if (request.statusDetails !== undefined) execution.statusDetails = { ...request.statusDetails };
-  if (request.stepTimeoutInMinutes !== undefined)
-    execution.stepTimeoutInMinutes = request.stepTimeoutInMinutes;
+  if (request.stepTimeoutInMinutes !== undefined) {
+    setStepTimer(execution, request.stepTimeoutInMinutes, book.nowMs(), book.minuteMs);
+  }
   book.setStatus(state, execution, 'IN_PROGRESS');
-  return publicExecution(execution);
+  return book.view(execution);
 }

@@ -22,6 +22,10 @@ export interface Execution {
   /** True when the execution was cancelled while IN_PROGRESS (CancelJob/CancelJobExecution with force). */
   forceCanceled?: boolean;
   stepTimeoutInMinutes?: number;
+  /** How many retries (jobExecutionsRetryConfig) preceded this execution for this thing; 0 = first try. */
+  retryAttempt?: number;
+  /** Seconds (in job-timer minutes, see minuteMs) until the service times an IN_PROGRESS execution out. */
+  approximateSecondsBeforeTimedOut?: number;
 }
 
 /** An accepted AssociateTargetsWithJob call, kept so tests and tools can see what was asked. */
@@ -50,6 +54,22 @@ export interface JobRecord {
   /** CreateJob members stored and echoed as given (jobExecutionsRolloutConfig, abortConfig, ...). */
   passthrough: Record<string, unknown>;
   associations: TargetAssociation[];
+  /** The timeout, retry and abort configurations the store acts on (job-configs.ts). */
+  timeoutConfig?: { inProgressTimeoutInMinutes?: number };
+  retryConfig?: RetryCriterion[];
+  abortConfig?: AbortCriterion[];
+}
+
+export interface RetryCriterion {
+  failureType: 'FAILED' | 'TIMED_OUT' | 'ALL';
+  numberOfRetries: number;
+}
+
+export interface AbortCriterion {
+  failureType: 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'ALL';
+  action: 'CANCEL';
+  thresholdPercentage: number;
+  minNumberOfExecutedThings: number;
 }
 
 export interface JobProcessDetails {
@@ -67,11 +87,38 @@ export interface JobProcessDetails {
 /** An execution as the store keeps it: the public fields plus a global creation sequence for ordering. */
 export interface ExecutionRecord extends Execution {
   seq: number;
+  /** Epoch ms at which the in-progress timer (timeoutConfig) expires; set when it starts. */
+  inProgressDeadline?: number;
+  /** Epoch ms at which the current step timer (stepTimeoutInMinutes) expires. */
+  stepDeadline?: number;
+  /** The failure this execution retries (set on executions queued by jobExecutionsRetryConfig). */
+  retryOf?: 'FAILED' | 'TIMED_OUT';
 }
 
-export function publicExecution(record: ExecutionRecord): Execution {
-  const { seq: _seq, statusDetails, ...rest } = record;
-  return { ...rest, statusDetails: { ...statusDetails } };
+/** The earlier of the two timers of an execution (the step timer never outlives the in-progress one). */
+export function timeoutDeadline(record: ExecutionRecord): number | undefined {
+  const { inProgressDeadline: a, stepDeadline: b } = record;
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/** The clock a public copy is taken with: now (epoch ms) and the length of one job-timer minute. */
+export interface TimerClock {
+  nowMs: number;
+  minuteMs: number;
+}
+
+export function publicExecution(record: ExecutionRecord, clock?: TimerClock): Execution {
+  const { seq: _seq, inProgressDeadline: _a, stepDeadline: _b, retryOf: _r, statusDetails, ...rest } = record;
+  const execution: Execution = { ...rest, statusDetails: { ...statusDetails } };
+  const deadline = timeoutDeadline(record);
+  if (clock && record.status === 'IN_PROGRESS' && deadline !== undefined) {
+    // Reported in job-timer seconds, so a compressed clock shows the values a real one would.
+    const remaining = ((deadline - clock.nowMs) / clock.minuteMs) * 60;
+    execution.approximateSecondsBeforeTimedOut = Math.max(0, Math.ceil(remaining));
+  }
+  return execution;
 }
 
 /** Oldest first: by queuedAt, then creation order (which is executionNumber order within a job). */

@@ -11,6 +11,7 @@
 
 import { EventEmitter } from 'node:events';
 import { type ExecutionStatus, isTerminal } from './execution-rules.js';
+import { ExecutionTimers } from './execution-timers.js';
 import { type ExecutionChangedEvent, JobBook } from './job-book.js';
 import * as control from './job-control.js';
 import * as device from './job-device.js';
@@ -22,7 +23,6 @@ import {
   type JobRecord,
   type JobStatus,
   processDetails,
-  publicExecution,
   type TargetSelection,
 } from './job-model.js';
 import { DataPlaneError, ServiceError } from './store-errors.js';
@@ -60,6 +60,11 @@ export interface LocalStoreOptions {
   accountId: string;
   /** Milliseconds since the epoch; defaults to Date.now. Stored times are integer epoch seconds. */
   now?: () => number;
+  /**
+   * How many milliseconds one minute of every job timer lasts (inProgressTimeoutInMinutes,
+   * stepTimeoutInMinutes); default 60000. Tests and demos compress time with a small value.
+   */
+  minuteMs?: number;
 }
 
 /** The store's one event: a thing's pending executions or one execution's status changed. */
@@ -72,14 +77,31 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
   readonly accountId: string;
   private readonly registry: ThingRegistry;
   private readonly book: JobBook;
+  private readonly timers: ExecutionTimers;
 
   constructor(options: LocalStoreOptions) {
     super();
     this.region = options.region;
     this.accountId = options.accountId;
     const now = options.now ?? Date.now;
+    const minuteMs = options.minuteMs ?? 60_000;
+    if (!Number.isInteger(minuteMs) || minuteMs < 1) {
+      throw new RangeError(`minuteMs: expected a whole number of milliseconds >= 1, got ${minuteMs}`);
+    }
     this.registry = new ThingRegistry(options.region, options.accountId);
-    this.book = new JobBook(this.registry, options.region, options.accountId, () => Math.floor(now() / 1000));
+    this.book = new JobBook(this.registry, options.region, options.accountId, now, minuteMs);
+    // An expired timer moves the execution to TIMED_OUT (job-book.ts), then announces it.
+    this.timers = new ExecutionTimers(this.book, () => this.announce());
+  }
+
+  /** How long one job-timer minute lasts here, in milliseconds. */
+  get minuteMs(): number {
+    return this.book.minuteMs;
+  }
+
+  /** Stops every job timer (the stack is closing). */
+  close(): void {
+    this.timers.clear();
   }
 
   // ---------------------------------------------------------------- registry (control plane)
@@ -196,7 +218,7 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
       .job(jobId)
       .executions.filter((execution) => status === undefined || execution.status === status)
       .sort(compareByQueue)
-      .map(publicExecution);
+      .map((e) => this.book.view(e));
   }
 
   /** ListJobExecutionsForThing: the thing's executions across jobs, oldest first. */
@@ -213,7 +235,7 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
         if (filter.status === undefined || execution.status === filter.status) found.push(execution);
       }
     }
-    return found.sort(compareByQueue).map(publicExecution);
+    return found.sort(compareByQueue).map((e) => this.book.view(e));
   }
 
   /** DescribeJobExecution (control plane): the latest execution, or the numbered one. */
@@ -226,7 +248,7 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
         `No job execution of job ${jobId} for thing ${thingName}${numbered}.`,
       );
     }
-    return publicExecution(execution);
+    return this.book.view(execution);
   }
 
   cancelJobExecution(
@@ -281,7 +303,7 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
         `The job execution of job ${jobId} for thing ${thingName} is in terminal state ${execution.status}.`,
       );
     }
-    return publicExecution(execution);
+    return this.book.view(execution);
   }
 
   /** UpdateJobExecution (data plane; rules and error order: job-device.ts). */
@@ -298,9 +320,11 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
     return this.announce(device.startNextPendingExecution(this.book, thingName, namespaceId, request));
   }
 
-  /** Emits the changes the finished operation made, then passes its result through. */
+  /** Re-arms the timeout timers of what changed, emits the changes, then passes the result through. */
   private announce<T = void>(result?: T): T {
-    for (const event of this.book.takeChanges()) this.emit('execution-changed', event);
+    const events = this.book.takeChanges();
+    for (const event of events) this.timers.sync(event.jobId, event.thingName);
+    for (const event of events) this.emit('execution-changed', event);
     return result as T;
   }
 }

@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { OutputTail } from './output-tail.js';
+import { ProgressLineScanner } from './progress-lines.js';
 
 export interface ProcessRequest {
   file: string;
@@ -22,6 +23,8 @@ export interface ProcessRequest {
   killGraceMs: number;
   signal: AbortSignal;
   tailChars?: number;
+  /** Called with the text of each `::progress <text>` line the process prints on stdout. */
+  onProgress?: (text: string) => void;
 }
 
 export interface ProcessResult {
@@ -92,6 +95,11 @@ export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
   }
 
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  if (req.onProgress) {
+    const progress = new ProgressLineScanner(req.onProgress);
+    child.stdout?.on('data', (chunk: Buffer) => progress.push(chunk));
+    child.stdout?.on('end', () => progress.end());
+  }
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   child.stdout?.on('error', () => {});
   child.stderr?.on('error', () => {});

@@ -148,6 +148,7 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     timeoutMs: timeoutSeconds * 1000,
     killGraceMs: rt.config.killGraceSeconds * 1000,
     signal: rt.context.signal,
+    ...(rt.context.onProgress ? { onProgress: (text: string) => rt.context.onProgress?.(text) } : {}),
   });
   if (result.aborted)
     return {

@@ -34,6 +34,8 @@ export interface JobContext {
   /** Optional progress (shown by `ggjobs demo` and logged); never affects the outcome. */
   /** `skipped` is set for steps passed over when resuming after a restart (they ran before it). */
   onStepEnd?(step: StepStart & { ok: boolean; reason?: string; skipped?: boolean }): void;
+  /** A running step's handler printed `::progress <text>` on stdout (text as printed, untrimmed). */
+  onProgress?(text: string): void;
   log: Logger;
 }
 

@@ -36,9 +36,14 @@ describe('ggjobs demo (npm start)', () => {
       /execution #1: IN_PROGRESS accepted/,
       /step 1 "Say-Hello" succeeded/,
       /step 2 "Download-Payload" succeeded/,
+      /step 3 "Apply-Update" starting/,
+      // the slow step's progress heartbeats carry the handler's ::progress text
+      /heartbeat: step 3\/3 "Apply-Update" running \d+s, progress "applying part \d of 3"/,
+      /step 3 "Apply-Update" succeeded/,
       /execution #1: final status accepted by the service/,
       /summary \(DescribeJobExecution through the control plane\)/,
-      /execution #1: SUCCEEDED \(version 3\)/,
+      // claim + each accepted heartbeat + final status
+      /execution #1: SUCCEEDED \(version ([4-9]|\d\d)\)/,
     ];
     let from = 0;
     for (const milestone of milestones) {

@@ -4,6 +4,7 @@ import {
   AddThingToThingGroupCommand,
   CancelJobExecutionCommand,
   CreateJobCommand,
+  type CreateJobCommandInput,
   CreateThingCommand,
   CreateThingGroupCommand,
   DescribeJobExecutionCommand,
@@ -18,7 +19,13 @@ export interface JobsStack {
   /** A thing in its own thing group; returns the group ARN. */
   thingInGroup(thingName: string, groupName?: string): Promise<string>;
   /** A CONTINUOUS job in `namespaceId` targeting the group. */
-  createJob(jobId: string, groupArn: string, document?: unknown, namespaceId?: string): Promise<void>;
+  createJob(
+    jobId: string,
+    groupArn: string,
+    document?: unknown,
+    namespaceId?: string,
+    extra?: Partial<CreateJobCommandInput>,
+  ): Promise<void>;
   /** The execution as the control plane describes it (status, statusDetails, versionNumber). */
   execution(
     thingName: string,
@@ -41,8 +48,11 @@ export const DOCUMENT = {
   steps: [{ action: { name: 'noop', type: 'runHandler', input: { handler: 'noop.sh' } } }],
 };
 
-export async function startJobsStack(notifyTopics: NotifyTopicsMode = 'both'): Promise<JobsStack> {
-  const stack = await startLocalStack({ mqttPort: 0, httpPort: 0, notifyTopics });
+export async function startJobsStack(
+  notifyTopics: NotifyTopicsMode = 'both',
+  options: { minuteMs?: number } = {},
+): Promise<JobsStack> {
+  const stack = await startLocalStack({ mqttPort: 0, httpPort: 0, notifyTopics, ...options });
   const iot = new IoTClient({
     endpoint: stack.controlPlaneEndpoint,
     region: stack.region,
@@ -60,7 +70,7 @@ export async function startJobsStack(notifyTopics: NotifyTopicsMode = 'both'): P
       await iot.send(new AddThingToThingGroupCommand({ thingName, thingGroupName: groupName }));
       return group.thingGroupArn!;
     },
-    async createJob(jobId, groupArn, document = DOCUMENT, namespaceId = NAMESPACE) {
+    async createJob(jobId, groupArn, document = DOCUMENT, namespaceId = NAMESPACE, extra = {}) {
       await iot.send(
         new CreateJobCommand({
           jobId,
@@ -68,6 +78,7 @@ export async function startJobsStack(notifyTopics: NotifyTopicsMode = 'both'): P
           targetSelection: 'CONTINUOUS',
           namespaceId,
           document: JSON.stringify(document),
+          ...extra,
         }),
       );
     },

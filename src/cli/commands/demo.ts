@@ -18,7 +18,13 @@ import { createJobRunner } from '../../run/runner.js';
 import type { RunJob } from '../../run/types.js';
 import { serveFile } from '../demo/file-server.js';
 import { describeAgentEvent, describeStepEnd, describeStepStart } from '../demo/progress.js';
-import { createDemoResources, DEMO_NAMES, demoJobDocument } from '../demo/scenario.js';
+import {
+  createDemoResources,
+  DEMO_NAMES,
+  DEMO_PROGRESS_HANDLER,
+  DEMO_PROGRESS_SCRIPT,
+  demoJobDocument,
+} from '../demo/scenario.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
 
@@ -52,6 +58,7 @@ async function writeDemoFiles(
   await chmod(handlerDirectory, 0o700);
   await copyFile(join(bundledHandlerDirectory(), 'echo.sh'), join(handlerDirectory, 'echo.sh'));
   await chmod(join(handlerDirectory, 'echo.sh'), 0o700);
+  await writeFile(join(handlerDirectory, DEMO_PROGRESS_HANDLER), DEMO_PROGRESS_SCRIPT, { mode: 0o700 });
   const destination = join(work, 'downloads', 'payload.bin');
   const configFile = join(work, 'ggjobs.yaml');
   const config = {
@@ -68,6 +75,8 @@ async function writeDemoFiles(
       endpoint,
     },
     transport: { kind: 'mqtt', url: mqttUrl },
+    // A heartbeat every second, so the slow Apply-Update step shows its progress.
+    listen: { progressIntervalSeconds: 1 },
     executor: { handlerDirectory },
   };
   await writeFile(configFile, `# written by ggjobs demo\n${stringify(config)}`);

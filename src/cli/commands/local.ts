@@ -54,6 +54,14 @@ export function parseRateLimit(value: string): { operation: string; limit: RateL
   return { operation, limit: { ratePerSecond: rate, burst: Number(burstText) } };
 }
 
+/** --minute-ms: a whole number of milliseconds >= 1 that one job-timer minute lasts. */
+export function parseMinuteMs(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError('expected a whole number of milliseconds >= 1 (60000 = real minutes).');
+  }
+  return Number(value);
+}
+
 function collectRateLimit(value: string, previous: Record<string, RateLimit>): Record<string, RateLimit> {
   const { operation, limit } = parseRateLimit(value);
   return { ...previous, [operation]: limit };
@@ -67,6 +75,7 @@ export interface LocalCommandOptions {
   rateLimit: Record<string, RateLimit>;
   region: string;
   json?: boolean;
+  minuteMs?: number;
 }
 
 /** The human-readable banner printed when --json is not given. */
@@ -114,6 +123,7 @@ export async function runLocal(
     region: options.region,
     notifyTopics: options.notifyTopics,
     rateLimits: options.rateLimit,
+    ...(options.minuteMs === undefined ? {} : { minuteMs: options.minuteMs }),
     logger,
   });
   try {
@@ -154,6 +164,11 @@ export function registerLocal(program: Command, io: CliIo, result: CommandResult
         .default({}, 'none'),
     )
     .option('--region <region>', 'region the stack reports in ARNs', parseRegion, DEFAULT_REGION)
+    .option(
+      '--minute-ms <ms>',
+      'milliseconds one minute of every job timer lasts (timeouts); default 60000 = real minutes',
+      parseMinuteMs,
+    )
     .option('--json', 'print one JSON line {mqttUrl, controlPlaneEndpoint} once listening')
     .action(async (options: LocalCommandOptions) => {
       await runLocal(options, io);

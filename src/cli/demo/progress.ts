@@ -27,6 +27,12 @@ export function describeAgentEvent(event: AgentEvent): string | undefined {
       const line = PHASE_LINES[event.to];
       return line ? `execution #${event.executionNumber}: ${line}` : undefined;
     }
+    case 'heartbeat': {
+      const d = event.statusDetails;
+      const progress = d.progress ? `, progress "${d.progress}"` : '';
+      const step = Number(d.stepIndex) + 1;
+      return `  heartbeat: step ${step}/${d.stepCount} "${d.step}" running ${d.elapsedSeconds}s${progress} (IN_PROGRESS update renews the step timer)`;
+    }
     default:
       return undefined;
   }

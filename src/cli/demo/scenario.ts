@@ -26,6 +26,19 @@ export const DEMO_NAMES: DemoNames = {
   namespaceId: 'demo-ops',
 };
 
+/** The demo's slow handler (written by `ggjobs demo` next to echo.sh): progress lines, then done. */
+export const DEMO_PROGRESS_HANDLER = 'apply-update.sh';
+export const DEMO_PROGRESS_SCRIPT = [
+  '#!/bin/sh',
+  '# ggjobs demo: a step that takes a while and reports its progress with ::progress lines.',
+  'for part in 1 2 3; do',
+  '  echo "::progress applying part $part of 3"',
+  '  sleep 1',
+  'done',
+  'echo "update applied"',
+  '',
+].join('\n');
+
 export function demoJobDocument(download: { url: string; sha256: string; destination: string }): object {
   return {
     version: '1.0',
@@ -45,6 +58,15 @@ export function demoJobDocument(download: { url: string; sha256: string; destina
           type: 'download',
           input: download,
           timeoutSeconds: 60,
+        },
+      },
+      {
+        action: {
+          // Takes a few seconds and prints `::progress` lines: the agent's heartbeats show them.
+          name: 'Apply-Update',
+          type: 'runHandler',
+          input: { handler: DEMO_PROGRESS_HANDLER, path: 'default' },
+          timeoutSeconds: 120,
         },
       },
     ],

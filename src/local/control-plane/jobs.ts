@@ -2,6 +2,7 @@
 // AssociateTargetsWithJob, CancelJob, DeleteJob.
 
 import type { CreateJobInput } from '../store.js';
+import { abortConfig, retryConfig, timeoutConfig } from './job-configs-input.js';
 import { pageRequest, paginate } from './pagination.js';
 import type { Route } from './router.js';
 import {
@@ -23,7 +24,8 @@ import {
 } from './validate.js';
 import { jobSummary, jobView } from './views.js';
 
-/** CreateJob members the local stack does not act on but stores and returns from DescribeJob. */
+/** CreateJob members stored and returned from DescribeJob as given (the three acted on are also
+ *  checked and kept typed: timeoutConfig, jobExecutionsRetryConfig, abortConfig). */
 const PASSTHROUGH_MEMBERS = [
   'presignedUrlConfig',
   'jobExecutionsRolloutConfig',
@@ -60,6 +62,12 @@ function createJobInput(params: Record<string, string>, body: Record<string, unk
     if (body[member] !== undefined && body[member] !== null) passthrough[member] = body[member];
   }
   input.passthrough = passthrough;
+  const timeouts = timeoutConfig(body.timeoutConfig);
+  if (timeouts !== undefined) input.timeoutConfig = timeouts;
+  const retries = retryConfig(body.jobExecutionsRetryConfig);
+  if (retries !== undefined) input.retryConfig = retries;
+  const aborts = abortConfig(body.abortConfig);
+  if (aborts !== undefined) input.abortConfig = aborts;
   return input;
 }
 

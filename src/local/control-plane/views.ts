@@ -46,7 +46,7 @@ export function executionSummary(execution: Execution): object {
     startedAt: execution.startedAt,
     lastUpdatedAt: execution.lastUpdatedAt,
     executionNumber: execution.executionNumber,
-    retryAttempt: 0,
+    retryAttempt: execution.retryAttempt ?? 0,
   };
 }
 
@@ -62,5 +62,6 @@ export function executionView(store: LocalStore, execution: Execution): object {
     lastUpdatedAt: execution.lastUpdatedAt,
     executionNumber: execution.executionNumber,
     versionNumber: execution.versionNumber,
+    approximateSecondsBeforeTimedOut: execution.approximateSecondsBeforeTimedOut,
   };
 }

@@ -15,6 +15,7 @@ export interface JobExecutionPayload {
   lastUpdatedAt: number;
   versionNumber: number;
   executionNumber: number;
+  approximateSecondsBeforeTimedOut?: number;
   jobDocument?: unknown;
 }
 
@@ -52,6 +53,9 @@ export function jobExecutionPayload(execution: Execution, jobDocument?: string):
   };
   if (Object.keys(execution.statusDetails).length > 0) payload.statusDetails = { ...execution.statusDetails };
   if (execution.startedAt !== undefined) payload.startedAt = execution.startedAt;
+  if (execution.approximateSecondsBeforeTimedOut !== undefined) {
+    payload.approximateSecondsBeforeTimedOut = execution.approximateSecondsBeforeTimedOut;
+  }
   if (jobDocument !== undefined) payload.jobDocument = jobDocumentValue(jobDocument);
   return payload;
 }
