@@ -53,7 +53,9 @@ export interface AttackBench {
   close(): Promise<void>;
 }
 
-export async function startAttackBench(env: Record<string, string> = {}): Promise<AttackBench> {
+export async function startAttackBench(
+  env: (js: JobsStack) => Record<string, string> = () => ({}),
+): Promise<AttackBench> {
   const js = await startJobsStack();
   const work = await mkdtemp(join(tmpdir(), 'ggjobs-attack-'));
   const handlers = await handlerDirectory(work);
@@ -84,7 +86,7 @@ export async function startAttackBench(env: Record<string, string> = {}): Promis
     steps: [{ action: { name: 'Warm-Up', type: 'runHandler', input: { handler: 'echo.sh', args: ['up'] } } }],
   });
   await saveAtomically(configFile, base);
-  const agent = spawnGgjobs(['start', '--config', configFile], env);
+  const agent = spawnGgjobs(['start', '--config', configFile], env(js));
   await waitFor(
     'the warm-up execution to succeed',
     async () => (await js.execution('attack-0'))?.status === 'SUCCEEDED',
