@@ -33,10 +33,22 @@ describe('attack: runCommand outside the allowlist', () => {
   });
 
   it.each([
-    ['an executable not on the list', (m: string) => `touch,${m}`, '"touch" is not in executor.allowedCommands (echo)'],
+    [
+      'an executable not on the list',
+      (m: string) => `touch,${m}`,
+      '"touch" is not in executor.allowedCommands (echo)',
+    ],
     ['a shell', (m: string) => `sh,-c,touch ${m}`, '"sh" is not in executor.allowedCommands (echo)'],
-    ['a listed name under another directory', (m: string) => `/tmp/echo,${m}`, '"/tmp/echo" is not in executor.allowedCommands (echo)'],
-    ['a relative path', (m: string) => `./echo,${m}`, '"./echo" must be a bare command name or an absolute path'],
+    [
+      'a listed name under another directory',
+      (m: string) => `/tmp/echo,${m}`,
+      '"/tmp/echo" is not in executor.allowedCommands (echo)',
+    ],
+    [
+      'a relative path',
+      (m: string) => `./echo,${m}`,
+      '"./echo" must be a bare command name or an absolute path',
+    ],
   ])('%s is REJECTED', async (_what, line, why) => {
     const marker = bench.marker();
     const outcome = await bench.deliver(command(line(marker)), { allowedCommands: ['echo'] });
@@ -89,7 +101,19 @@ describe('attack: outliving the step', () => {
       ].join('\n'),
     );
     const outcome = await bench.deliver(
-      { version: '1.0', steps: [{ action: { name: 'Linger', type: 'runHandler', input: { handler: 'linger.sh' }, timeoutSeconds: 2 } }] },
+      {
+        version: '1.0',
+        steps: [
+          {
+            action: {
+              name: 'Linger',
+              type: 'runHandler',
+              input: { handler: 'linger.sh' },
+              timeoutSeconds: 2,
+            },
+          },
+        ],
+      },
       { killGraceSeconds: 1 },
     );
     expect(outcome.status).toBe('FAILED');

@@ -25,7 +25,9 @@ let httpsBase: string;
 const requests: string[] = [];
 
 function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
 }
 
 beforeAll(async () => {
@@ -33,11 +35,14 @@ beforeAll(async () => {
     requests.push(`${scheme}${req.url}`);
     const url = req.url ?? '/';
     if (url === '/payload.bin') res.writeHead(200, { 'content-length': payload.length }).end(payload);
-    else if (url.startsWith('/loop')) res.writeHead(302, { location: `/loop${Number(url.slice(5) || 0) + 1}` }).end();
+    else if (url.startsWith('/loop'))
+      res.writeHead(302, { location: `/loop${Number(url.slice(5) || 0) + 1}` }).end();
     else if (url === '/to-http') res.writeHead(301, { location: `${httpBase}/payload.bin` }).end();
     else if (url === '/to-file') res.writeHead(302, { location: 'file:///etc/hostname' }).end();
-    else if (url === '/hops') res.writeHead(307, { location: '/hop2' }).end(); // 5 redirects in all
-    else if (/^\/hop[2-4]$/.test(url)) res.writeHead(308, { location: `/hop${Number(url.slice(4)) + 1}` }).end();
+    else if (url === '/hops')
+      res.writeHead(307, { location: '/hop2' }).end(); // 5 redirects in all
+    else if (/^\/hop[2-4]$/.test(url))
+      res.writeHead(308, { location: `/hop${Number(url.slice(4)) + 1}` }).end();
     else if (url === '/hop5') res.writeHead(302, { location: '/payload.bin' }).end();
     else res.writeHead(404).end();
   };
@@ -62,7 +67,9 @@ afterAll(async () => {
 
 const download = (url: string, destination: string, extra: Record<string, unknown> = {}, hash = sha) => ({
   version: '1.0',
-  steps: [{ action: { name: 'Fetch', type: 'download', input: { url, sha256: hash, destination }, ...extra } }],
+  steps: [
+    { action: { name: 'Fetch', type: 'download', input: { url, sha256: hash, destination }, ...extra } },
+  ],
 });
 
 describe('control', () => {
@@ -83,17 +90,17 @@ describe('control', () => {
 });
 
 describe('attack: writing outside the download directories', () => {
-  it.each([
-    ['/etc/ggjobs-attack.conf'],
-    ['/root/.ssh/authorized_keys'],
-  ])('destination %s is REJECTED', async (destination) => {
-    const outcome = await bench.deliver(download(`${httpBase}/payload.bin`, destination));
-    expect(outcome.status).toBe('REJECTED');
-    expect(outcome.reason).toBe(
-      `step "Fetch": destination ${destination} is outside executor.downloadDirectories (${bench.downloads})`,
-    );
-    expect(existsSync(destination)).toBe(false);
-  });
+  it.each([['/etc/ggjobs-attack.conf'], ['/root/.ssh/authorized_keys']])(
+    'destination %s is REJECTED',
+    async (destination) => {
+      const outcome = await bench.deliver(download(`${httpBase}/payload.bin`, destination));
+      expect(outcome.status).toBe('REJECTED');
+      expect(outcome.reason).toBe(
+        `step "Fetch": destination ${destination} is outside executor.downloadDirectories (${bench.downloads})`,
+      );
+      expect(existsSync(destination)).toBe(false);
+    },
+  );
 
   it('a destination in the handler directory (planting a handler) is REJECTED', async () => {
     const destination = join(bench.handlers, 'planted.sh');
@@ -118,7 +125,9 @@ describe('attack: writing outside the download directories', () => {
     const destination = join(bench.downloads, 'link', 'x.bin');
     const outcome = await bench.deliver(download(`${httpBase}/payload.bin`, destination));
     expect(outcome.status).toBe('REJECTED');
-    expect(outcome.reason).toContain(`destination ${destination} leads to ${outside}, outside executor.downloadDirectories`);
+    expect(outcome.reason).toContain(
+      `destination ${destination} leads to ${outside}, outside executor.downloadDirectories`,
+    );
     expect(existsSync(join(outside, 'x.bin'))).toBe(false);
   });
 });
@@ -178,7 +187,9 @@ describe('attack: redirects', () => {
 
   it('a redirect to file: is refused even when allowFileUrls is true', async () => {
     const destination = join(bench.downloads, 'to-file');
-    const outcome = await bench.deliver(download(`${httpBase}/to-file`, destination), { allowFileUrls: true });
+    const outcome = await bench.deliver(download(`${httpBase}/to-file`, destination), {
+      allowFileUrls: true,
+    });
     expect(outcome.status).toBe('FAILED');
     expect(outcome.reason).toContain('redirected to a file: URL; only http(s) is followed');
     expect(existsSync(destination)).toBe(false);
@@ -191,13 +202,19 @@ describe('attack: runAsUser downloads with root privileges', () => {
     const closed = await mkdirMode(join(bench.safe, 'root-only'), 0o700);
     const executor = { downloadDirectories: [open, closed] };
     const mine = join(open, 'nobody', 'payload.bin');
-    const ok = await bench.deliver(download(`${httpBase}/payload.bin`, mine, { runAsUser: 'nobody' }), executor);
+    const ok = await bench.deliver(
+      download(`${httpBase}/payload.bin`, mine, { runAsUser: 'nobody' }),
+      executor,
+    );
     expect(ok.status).toBe('SUCCEEDED');
     expect((await stat(mine)).uid).toBe(NOBODY);
     expect((await stat(join(open, 'nobody'))).uid).toBe(NOBODY);
 
     const theirs = join(closed, 'payload.bin');
-    const refused = await bench.deliver(download(`${httpBase}/payload.bin`, theirs, { runAsUser: 'nobody' }), executor);
+    const refused = await bench.deliver(
+      download(`${httpBase}/payload.bin`, theirs, { runAsUser: 'nobody' }),
+      executor,
+    );
     expect(refused.status).toBe('FAILED');
     expect(refused.reason).toContain(`writing ${theirs} as uid ${NOBODY} failed (EACCES)`);
     expect(existsSync(theirs)).toBe(false);

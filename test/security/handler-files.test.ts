@@ -106,7 +106,9 @@ describe('attack: untrusted ancestors of a listed handler directory', () => {
       });
       expect(outcome.status).toBe('REJECTED');
       expect(outcome.reason).toMatch(
-        new RegExp(`handler directory ${dir} is not safe: /tmp is mode 1777 \\(group/other writable; the sticky bit is not enough\\)`),
+        new RegExp(
+          `handler directory ${dir} is not safe: /tmp is mode 1777 \\(group/other writable; the sticky bit is not enough\\)`,
+        ),
       );
       expect(ran(marker)).toBe(false);
     } finally {

@@ -54,7 +54,13 @@ describe('attack: system directories as the handler path', () => {
       version: '1.0',
       steps: [
         { action: { name: 'Harmless', type: 'runHandler', input: { handler: 'mark.sh', args: [first] } } },
-        { action: { name: 'Evil', type: 'runHandler', input: { handler: 'touch', args: [second], path: '/bin' } } },
+        {
+          action: {
+            name: 'Evil',
+            type: 'runHandler',
+            input: { handler: 'touch', args: [second], path: '/bin' },
+          },
+        },
       ],
     });
     expect(outcome.status).toBe('REJECTED');
@@ -95,9 +101,21 @@ describe('attack: traversal and smuggling in handler names and paths', () => {
   });
 
   it.each([
-    ['a NUL byte in the handler name', { handler: 'echo.sh\u0000/../../../usr/bin/touch' }, 'input.handler: must not contain NUL characters'],
-    ['a NUL byte in the path', { handler: 'touch', path: '/opt\u0000/../usr/bin' }, 'input.path: must not contain NUL characters'],
-    ['a NUL byte in an argument', { handler: 'echo.sh', args: ['a\u0000b'] }, 'input.args[0]: must not contain NUL characters'],
+    [
+      'a NUL byte in the handler name',
+      { handler: 'echo.sh\u0000/../../../usr/bin/touch' },
+      'input.handler: must not contain NUL characters',
+    ],
+    [
+      'a NUL byte in the path',
+      { handler: 'touch', path: '/opt\u0000/../usr/bin' },
+      'input.path: must not contain NUL characters',
+    ],
+    [
+      'a NUL byte in an argument',
+      { handler: 'echo.sh', args: ['a\u0000b'] },
+      'input.args[0]: must not contain NUL characters',
+    ],
   ])('%s is REJECTED as malformed', async (_what, input, why) => {
     const marker = bench.marker();
     const outcome = await bench.deliver({

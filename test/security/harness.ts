@@ -116,7 +116,8 @@ export async function startAttackBench(
       const execution = await waitFor(
         `${jobId} to end`,
         async () => {
-          if (agent.child.exitCode !== null) throw new Error(`the agent exited:\n${agent.stderr.slice(-3000)}`);
+          if (agent.child.exitCode !== null)
+            throw new Error(`the agent exited:\n${agent.stderr.slice(-3000)}`);
           const e = await js.execution(jobId);
           return e?.status && TERMINAL.has(e.status) ? e : undefined;
         },
