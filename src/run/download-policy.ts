@@ -52,7 +52,7 @@ export function checkDestinationText(
   const normal = posix.normalize(destination);
   if (!posix.isAbsolute(normal)) return { ok: false, reason: `destination ${destination} is not absolute` };
   for (const directory of policy.directories) {
-    const dir = posix.normalize(directory);
+    const dir = posix.normalize(directory).replace(/(.)\/+$/, '$1');
     if (normal !== dir && isWithin(normal, dir)) return { ok: true, directory: dir };
   }
   return { ok: false, reason: `destination ${destination} is outside ${listed(policy)}` };
