@@ -88,7 +88,10 @@ export function localBanner(stack: LocalStack): string {
 
 /** The warning for a bind address other than loopback: the stack has no authentication at all. */
 export function exposureWarning(host: string): string | undefined {
-  const h = host.trim().replace(/^\[|\]$/g, '').toLowerCase();
+  const h = host
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
   if (h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h)) return undefined;
   return (
     `ggjobs local: WARNING: listening on ${host}, not loopback. The broker and the control plane have NO ` +
