@@ -36,17 +36,18 @@ describe('attack: handler directory contents', () => {
   });
 
   it.each([
-    [0o777, 'group/other'],
-    [0o775, 'group'],
-    [0o757, 'other'],
-  ])('a handler with mode %o (%s writable) is REJECTED', async (mode, who) => {
+    ['0777', 'group/other'],
+    ['0775', 'group'],
+    ['0757', 'other'],
+  ])('a handler with mode %s (%s writable) is REJECTED', async (octal, who) => {
+    const mode = Number.parseInt(octal, 8);
     const marker = bench.marker();
     const name = `writable-${mode.toString(8)}.sh`;
     const file = await markerHandler(bench.handlers, name, marker, mode);
     const outcome = await bench.deliver(handlerStep(name));
     expect(outcome.status).toBe('REJECTED');
     expect(outcome.reason).toBe(
-      `step "Attack": handler ${file} is mode 0${mode.toString(8)} (${who} writable); must be 0755 or stricter`,
+      `step "Attack": handler ${file} is mode ${octal} (${who} writable); must be 0755 or stricter`,
     );
     expect(ran(marker)).toBe(false);
   });
