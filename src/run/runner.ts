@@ -1,5 +1,6 @@
 // createJobRunner: the RunJob the listener calls for each execution. It parses the document (REJECTED
-// with a reason when it is malformed or asks for a command this device does not allow), then runs the
+// with a reason when it is malformed, asks for a command this device does not allow, or names a handler
+// or download outside the allowlists: see preflight.ts), then runs the
 // steps in order: a failing step ends the job as FAILED unless it has ignoreStepFailure, finalStep runs
 // only when every step succeeded, and a refused step (unsafe handler, forbidden runAsUser) always ends
 // the job. When the context's signal aborts, the running step's whole process group is stopped and

@@ -94,7 +94,12 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     if (urlProblem) return refuse(`${label}: ${urlProblem}`);
     const confined = await checkDestination(action.destination, rt.download);
     if (!confined.ok) return refuse(`${label}: ${confined.reason}`);
-    await ensureDownloadDirectory(confined.directory);
+    try {
+      await ensureDownloadDirectory(confined.directory);
+    } catch (err) {
+      const reason = `${label}: download directory ${confined.directory} cannot be created (${describeFsError(err)})`;
+      return { ok: false, reason, stdout: '', stderr: '' };
+    }
     const result = await downloadFile({
       url: action.url,
       sha256: action.sha256,
