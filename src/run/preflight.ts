@@ -5,7 +5,7 @@
 // (the file system may change in between); a failure then ends the job FAILED.
 import type { JobPlan } from './document/schema.js';
 import { checkDestination, checkDownloadUrl, type DownloadPolicy } from './download-policy.js';
-import { resolveHandler } from './handler-resolution.js';
+import { describeFsError, resolveHandler } from './handler-resolution.js';
 import { stepLabel } from './steps.js';
 
 export interface PreflightInput {
@@ -16,6 +16,18 @@ export interface PreflightInput {
 }
 
 export async function preflight(
+  plan: JobPlan,
+  input: PreflightInput,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    return await check(plan, input);
+  } catch (err) {
+    // A file system race (a directory removed between realpath and stat): refuse, never throw.
+    return { ok: false, reason: `the document could not be checked: ${describeFsError(err)}` };
+  }
+}
+
+async function check(
   plan: JobPlan,
   input: PreflightInput,
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
