@@ -235,6 +235,35 @@ describe('download step timeouts and cancellation', () => {
   });
 });
 
+describe('download step as runAsUser (written by a process running as that user)', () => {
+  it('on abort, the writer stops and its partial file is removed', async () => {
+    const dir = await makeTempDir(0o777);
+    const run = createJobRunner(executorConfig(trusting));
+    const { context, controller } = recordingContext();
+    const doc = downloadDocument(`${base}/slow.bin`, payloadSha, join(dir, 'slow.bin'));
+    (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
+    const before = slowRequests;
+    const running = run(doc, context);
+    await waitFor(() => slowRequests > before);
+    await waitFor(async () => (await readdir(dir)).length > 0); // the writer created its temporary file
+    controller.abort(new Error('job canceled'));
+    await expect(running).rejects.toBeInstanceOf(JobAbortedError);
+    await waitFor(async () => (await readdir(dir)).length === 0);
+  });
+
+  it('a digest mismatch leaves nothing behind', async () => {
+    const dir = await makeTempDir(0o777);
+    const run = createJobRunner(executorConfig(trusting));
+    const doc = downloadDocument(`${base}/firmware.bin`, wrongSha, join(dir, 'firmware.bin'));
+    (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
+    const outcome = await run(doc, recordingContext().context);
+    expect(statusOf(outcome)).toBe(
+      `FAILED: step "Fetch": sha256 mismatch for ${base}/firmware.bin: expected ${wrongSha}, got ${payloadSha}`,
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
 describe('describeUrl', () => {
   it('drops the query string and credentials in the authority', () => {
     expect(describeUrl('https://bucket.s3.amazonaws.com/k/f.bin?X-Amz-Signature=abc')).toBe(
