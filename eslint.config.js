@@ -23,6 +23,18 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules for the TypeScript sources: a floating promise that rejects crashes Node 20
+    // (unhandled rejection), and a promise where a void callback is expected is never awaited.
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['test/**', 'bench/**'],
     rules: {
       // Tests reach into untyped payloads and SDK internals on purpose.

@@ -127,7 +127,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     listener = await startListener({
       config,
       transport,
-      runJob: options.runJob ?? createJobRunner(config.executor),
+      runJob: options.runJob ?? createJobRunner(config.executor, { stateDirectory: config.stateDirectory }),
       log: log.child({ part: 'listen' }),
       onEvent: emit,
     });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeSafeBases } from './support/safe-dir.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,8 +29,9 @@ export function distIsCurrent(root: string = ROOT): boolean {
 // Tests that spawn the `ggjobs` CLI run the compiled dist/, so build it once per test run, unless
 // dist/ is already current (a full tsc costs several seconds of a 2-core machine).
 // Type errors are `npm run lint`'s business; tsc still emits, so a type error does not stop tests here.
-export default function setup(): void {
-  if (distIsCurrent()) return;
+export default function setup(): () => void {
+  // Handler directories made under the trusted test base (test/support/safe-dir.ts) go afterwards.
+  if (distIsCurrent()) return removeSafeBases;
   const res = spawnSync(
     process.execPath,
     [`${ROOT}node_modules/typescript/bin/tsc`, '-p', 'tsconfig.build.json'],
@@ -37,4 +39,5 @@ export default function setup(): void {
   );
   if (res.status !== 0)
     process.stderr.write(`global-setup: tsc reported problems:\n${res.stdout}${res.stderr}`);
+  return removeSafeBases;
 }

@@ -179,10 +179,21 @@ export const transportSchema = z.discriminatedUnion(
   { error: 'kind must be one of mqtt, iot-core, greengrass-ipc' },
 );
 
+const absolutePath = z
+  .string({ error: 'must be an absolute path' })
+  .refine((p) => p.startsWith('/') && !p.includes('\0'), { error: 'must be an absolute path' });
+
 export const executorSchema = z
   .object({
     /** Where runHandler looks for handlers when `path` is "default" or absent. */
     handlerDirectory: z.string().min(1).optional(),
+    /** Directories a runHandler `path` may name (compared after realpath); unset = [handlerDirectory].
+     *  The default handler directory is always allowed. */
+    handlerDirectories: z.array(absolutePath).optional(),
+    /** Where download steps may write; unset = [<stateDirectory>/downloads] (created 0700). */
+    downloadDirectories: z.array(absolutePath).optional(),
+    /** Whether download steps may read file: URLs (local files the agent can read). */
+    allowFileUrls: boolField.default(false),
     /** Executables runCommand may run (names on PATH or absolute paths); empty = runCommand disabled. */
     allowedCommands: z.array(z.string().min(1)).default([]),
     /** Per-step timeout when the document sets none. */

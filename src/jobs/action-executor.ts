@@ -74,6 +74,13 @@ export class ActionExecutor {
       this.opts.dispatch(n, e).then(() => undefined),
     );
     this.sends.add(send);
-    send.finally(() => this.sends.delete(send));
+    // Handled here: a rejection of the chain derived by .finally() would be unhandled and stop Node.
+    send.then(
+      () => this.sends.delete(send),
+      (err: unknown) => {
+        this.sends.delete(send);
+        this.opts.log.error({ err, executionNumber: n }, 'sending the final status failed unexpectedly');
+      },
+    );
   }
 }

@@ -12,6 +12,8 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { DownloadError } from '../errors.js';
+import { MAX_REDIRECTS } from './download-policy.js';
+import { writeAsUser } from './download-writer.js';
 
 export interface DownloadRequest {
   url: string;
@@ -21,8 +23,8 @@ export interface DownloadRequest {
   maxBytes: number;
   timeoutMs: number;
   signal: AbortSignal;
-  /** chown the file to this user (when root runs a step for runAsUser). */
-  owner?: { uid: number; gid: number };
+  /** Create and write the file as this user (root running a step for runAsUser): never a root-owned file. */
+  runAs?: { uid: number; gid: number };
   fetch?: typeof fetch;
 }
 
@@ -50,6 +52,7 @@ export async function downloadFile(req: DownloadRequest): Promise<DownloadResult
     directory,
     `.${basename(req.destination)}.${randomBytes(6).toString('hex')}.ggjobs-part`,
   );
+  if (req.runAs) return downloadAsUser(req, req.runAs, signal, timeout, where);
   let file: FileHandle | undefined;
   try {
     await mkdir(directory, { recursive: true, mode: 0o755 });
@@ -66,7 +69,6 @@ export async function downloadFile(req: DownloadRequest): Promise<DownloadResult
       await file.write(data);
     }
     await file.sync();
-    if (req.owner) await file.chown(req.owner.uid, req.owner.gid);
     await file.close();
     file = undefined;
     const actual = hash.digest('hex');
@@ -78,6 +80,34 @@ export async function downloadFile(req: DownloadRequest): Promise<DownloadResult
   } catch (err) {
     await file?.close().catch(() => {});
     await unlink(temporary).catch(() => {});
+    if (req.signal.aborted) return { ok: false, reason: `download of ${where} was aborted`, aborted: true };
+    if (timeout.aborted) return { ok: false, reason: `download of ${where} timed out`, timedOut: true };
+    if (err instanceof DownloadError) return { ok: false, reason: err.message };
+    return { ok: false, reason: `download of ${where} to ${req.destination} failed: ${describeError(err)}` };
+  }
+}
+
+/** The same, but the bytes go to a writer process running as the user (download-writer.ts). */
+async function downloadAsUser(
+  req: DownloadRequest,
+  runAs: { uid: number; gid: number },
+  signal: AbortSignal,
+  timeout: AbortSignal,
+  where: string,
+): Promise<DownloadResult> {
+  try {
+    const source = await openSource(req, signal, where);
+    const written = await writeAsUser({
+      source,
+      destination: req.destination,
+      sha256: req.sha256,
+      maxBytes: req.maxBytes,
+      runAs,
+      signal,
+      where,
+    });
+    return { ok: true, bytes: written };
+  } catch (err) {
     if (req.signal.aborted) return { ok: false, reason: `download of ${where} was aborted`, aborted: true };
     if (timeout.aborted) return { ok: false, reason: `download of ${where} timed out`, timedOut: true };
     if (err instanceof DownloadError) return { ok: false, reason: err.message };
@@ -99,7 +129,7 @@ async function openSource(
       throw new DownloadError(`${where} is larger than executor.maxDownloadBytes (${req.maxBytes} bytes)`);
     return createReadStream(path, { signal });
   }
-  const response = await (req.fetch ?? fetch)(req.url, { signal, redirect: 'follow' });
+  const response = await fetchFollowing(req, signal, where);
   if (!response.ok) {
     await response.body?.cancel().catch(() => {});
     throw new DownloadError(`download of ${where} answered HTTP ${response.status}`);
@@ -111,6 +141,33 @@ async function openSource(
   }
   if (!response.body) return Readable.from([]);
   return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>, { signal });
+}
+
+/**
+ * fetch with redirects followed by hand: at most MAX_REDIRECTS, never from https to http, never to a
+ * scheme other than http(s) (fetch's own following would allow 20 and https -> http).
+ */
+async function fetchFollowing(req: DownloadRequest, signal: AbortSignal, where: string): Promise<Response> {
+  let url = new URL(req.url);
+  for (let hops = 0; ; hops++) {
+    const response = await (req.fetch ?? fetch)(url, { signal, redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
+    await response.body?.cancel().catch(() => {});
+    if (hops >= MAX_REDIRECTS)
+      throw new DownloadError(`${where} redirected more than ${MAX_REDIRECTS} times; giving up`);
+    let next: URL;
+    try {
+      next = new URL(location, url);
+    } catch {
+      throw new DownloadError(`${where} redirected to an invalid URL`);
+    }
+    if (next.protocol !== 'http:' && next.protocol !== 'https:')
+      throw new DownloadError(`${where} redirected to a ${next.protocol} URL; only http(s) is followed`);
+    if (url.protocol === 'https:' && next.protocol === 'http:')
+      throw new DownloadError(`${where} redirected from https to http (${describeUrl(next.href)}); refused`);
+    url = next;
+  }
 }
 
 /** Makes the rename durable; some filesystems cannot fsync a directory, which is fine. */

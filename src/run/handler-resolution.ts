@@ -1,15 +1,18 @@
 // Where a runHandler step's handler lives, and whether it is safe to run. A handler is a plain file
-// name inside the handler directory (executor.handlerDirectory for `path: "default"`/absent, else the
-// absolute directory the document names). Both the directory and the handler must be owned by the
-// agent's user or root and not writable by group/others, and the handler's real path (symlinks
-// resolved) must sit directly in the directory's real path: otherwise anyone who can write there
-// could make the agent run their code, possibly as root. The process is started from the real path,
-// so a symlink swapped after the check does not change what runs.
+// name inside a handler directory: executor.handlerDirectory for `path: "default"`/""/absent, else the
+// absolute directory the document names, which must be listed in executor.handlerDirectories (an
+// allowlist: "/usr/bin" is root-owned and not writable, yet a document must not run whatever is in it).
+// The directory and every ancestor up to "/" must be owned by the agent's user or root and not
+// writable by group/others (trusted-path.ts), the handler likewise, and the handler's real path
+// (symlinks resolved) must sit directly in the directory's real path: otherwise anyone who can write
+// there could make the agent run their code, possibly as root. The process is started from the real
+// path, so a symlink swapped after the check does not change what runs.
 import { constants } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkTrustedChain, formatMode, realpathOrUndefined } from './trusted-path.js';
 
 export type HandlerResolution = { ok: true; file: string } | { ok: false; reason: string };
 
@@ -36,10 +39,7 @@ export function bundledHandlerDirectory(): string {
   return fileURLToPath(new URL('../../handlers', import.meta.url));
 }
 
-/** "0755" */
-export function formatMode(mode: number): string {
-  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`.replace(/^0(\d{4})$/, '$1');
-}
+export { formatMode } from './trusted-path.js';
 
 /** Why a handler name cannot be used, or undefined. Pure: the document's value alone decides. */
 export function checkHandlerName(handler: string): string | undefined {
@@ -80,13 +80,43 @@ async function factsOf(path: string): Promise<FileFacts> {
   return { mode: s.mode, uid: s.uid, isFile: s.isFile(), isDirectory: s.isDirectory() };
 }
 
-export async function resolveHandler(
-  directory: string,
-  handler: string,
-  agentUid: number,
-): Promise<HandlerResolution> {
+export interface HandlerRequest {
+  handler: string;
+  /** The document's `path`; undefined = the default handler directory. */
+  requestedDirectory?: string;
+  /** executor.handlerDirectory or its default. */
+  defaultDirectory: string;
+  /** executor.handlerDirectories (the default directory is always allowed too). */
+  allowedDirectories: readonly string[];
+  agentUid: number;
+}
+
+/** `executor.handlerDirectories (/a, /b)`, bounded so a reason stays readable. */
+export function describeAllowed(allowed: readonly string[]): string {
+  return `executor.handlerDirectories (${allowed.join(', ')})`.slice(0, 400);
+}
+
+/**
+ * Decides which file a runHandler step runs, or why none may: the name is a plain file name, the
+ * directory is the default one or listed in executor.handlerDirectories (compared after realpath),
+ * the directory and every ancestor pass checkTrustedChain, and the handler (symlinks resolved) sits
+ * directly in the directory and passes checkOwnershipAndMode.
+ */
+export async function resolveHandler(req: HandlerRequest): Promise<HandlerResolution> {
+  const { handler, agentUid } = req;
   const badName = checkHandlerName(handler);
   if (badName) return { ok: false, reason: badName };
+
+  const directory = req.requestedDirectory ?? req.defaultDirectory;
+  const allowed = [...new Set([req.defaultDirectory, ...req.allowedDirectories])];
+  if (req.requestedDirectory !== undefined) {
+    const listed = await isListed(req.requestedDirectory, allowed);
+    if (!listed)
+      return {
+        ok: false,
+        reason: `handler directory ${JSON.stringify(req.requestedDirectory)} is not in ${describeAllowed(allowed)}`,
+      };
+  }
 
   let realDirectory: string;
   try {
@@ -101,6 +131,9 @@ export async function resolveHandler(
     agentUid,
   );
   if (directoryProblem) return { ok: false, reason: directoryProblem };
+  const chainProblem = await checkTrustedChain(realDirectory, agentUid);
+  if (chainProblem)
+    return { ok: false, reason: `handler directory ${realDirectory} is not safe: ${chainProblem}` };
 
   let file: string;
   try {
@@ -129,6 +162,16 @@ export async function resolveHandler(
   const fileProblem = checkOwnershipAndMode('handler', file, facts, agentUid);
   if (fileProblem) return { ok: false, reason: fileProblem };
   return { ok: true, file };
+}
+
+/** Whether `requested` is one of `allowed`: same text, or the same directory after realpath. */
+async function isListed(requested: string, allowed: readonly string[]): Promise<boolean> {
+  const normal = posix.normalize(requested).replace(/(.)\/+$/, '$1');
+  if (allowed.some((a) => posix.normalize(a).replace(/(.)\/+$/, '$1') === normal)) return true;
+  const real = await realpathOrUndefined(requested);
+  if (real === undefined) return false;
+  for (const a of allowed) if ((await realpathOrUndefined(a)) === real) return true;
+  return false;
 }
 
 export function describeFsError(err: unknown): string {

@@ -1,5 +1,6 @@
 // createJobRunner: the RunJob the listener calls for each execution. It parses the document (REJECTED
-// with a reason when it is malformed or asks for a command this device does not allow), then runs the
+// with a reason when it is malformed, asks for a command this device does not allow, or names a handler
+// or download outside the allowlists: see preflight.ts), then runs the
 // steps in order: a failing step ends the job as FAILED unless it has ignoreStepFailure, finalStep runs
 // only when every step succeeded, and a refused step (unsafe handler, forbidden runAsUser) always ends
 // the job. When the context's signal aborts, the running step's whole process group is stopped and
@@ -14,7 +15,9 @@ import { JobAbortedError } from '../errors.js';
 import { checkCommandPolicy } from './command-resolution.js';
 import { parseJobDocument } from './document/parse.js';
 import type { JobPlan, PlannedStep } from './document/schema.js';
+import { type DownloadPolicy, downloadDirectoriesOf } from './download-policy.js';
 import { defaultHandlerDirectory } from './handler-resolution.js';
+import { preflight } from './preflight.js';
 import { runStep, type StepResult, type StepRuntime, stepLabel } from './steps.js';
 import type { JobContext, JobOutcome, RunJob, StatusDetails, StepStart } from './types.js';
 import { currentIdentity, type LookupUser, lookupUser, type UserAccount } from './users.js';
@@ -26,20 +29,38 @@ export interface JobRunnerDeps {
   /** The agent's LANG (default process.env.LANG); passed on when it is a plain locale name. */
   agentLang?: string;
   fetch?: typeof fetch;
+  /** The agent's stateDirectory: the default download directory is <stateDirectory>/downloads. */
+  stateDirectory?: string;
 }
 
 export function createJobRunner(config: ExecutorConfig, deps: JobRunnerDeps = {}): RunJob {
   const agent = deps.agent ?? currentIdentity();
   const handlerDirectory = config.handlerDirectory ?? defaultHandlerDirectory(agent.uid, agent.home);
+  const handlerDirectories = config.handlerDirectories ?? [handlerDirectory];
+  const download: DownloadPolicy = {
+    directories: downloadDirectoriesOf(config.downloadDirectories, deps.stateDirectory ?? 'state'),
+    allowFileUrls: config.allowFileUrls,
+  };
   return async function runJob(document: unknown, context: JobContext): Promise<JobOutcome> {
     throwIfAborted(context);
     const parsed = parseJobDocument(document);
     if (!parsed.ok) return rejected(context, parsed.reason);
     const policy = checkCommandPolicy(parsed.plan, config.allowedCommands);
     if (!policy.ok) return rejected(context, policy.reason);
+    // Nothing runs unless every step stays inside the allowlists (on a resume too: the device or
+    // its configuration may have changed while it was down).
+    const allowed = await preflight(parsed.plan, {
+      defaultHandlerDirectory: handlerDirectory,
+      handlerDirectories,
+      download,
+      agentUid: agent.uid,
+    });
+    if (!allowed.ok) return rejected(context, allowed.reason);
     const runtime: StepRuntime = {
       config,
       handlerDirectory,
+      handlerDirectories,
+      download,
       agent,
       lookupUser: deps.lookupUser ?? lookupUser,
       agentLang: deps.agentLang ?? process.env.LANG,

@@ -10,6 +10,12 @@ import type { ExecutorConfig } from '../config/schema.js';
 import { allowCommand, resolveOnPath } from './command-resolution.js';
 import type { PlannedStep } from './document/schema.js';
 import { downloadFile } from './download.js';
+import {
+  checkDestination,
+  checkDownloadUrl,
+  type DownloadPolicy,
+  ensureDownloadDirectory,
+} from './download-policy.js';
 import { buildChildEnvironment } from './environment.js';
 import { describeFsError, resolveHandler } from './handler-resolution.js';
 import { type ProcessResult, runProcess } from './spawn.js';
@@ -20,6 +26,9 @@ export interface StepRuntime {
   config: ExecutorConfig;
   /** executor.handlerDirectory or its default. */
   handlerDirectory: string;
+  /** executor.handlerDirectories or [handlerDirectory]. */
+  handlerDirectories: readonly string[];
+  download: DownloadPolicy;
   agent: UserAccount;
   lookupUser: LookupUser;
   agentLang?: string;
@@ -80,6 +89,17 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
 
   const action = step.action;
   if (action.type === 'download') {
+    // Checked again right before writing: the preflight ran before the earlier steps.
+    const urlProblem = checkDownloadUrl(action.url, rt.download);
+    if (urlProblem) return refuse(`${label}: ${urlProblem}`);
+    const confined = await checkDestination(action.destination, rt.download);
+    if (!confined.ok) return refuse(`${label}: ${confined.reason}`);
+    try {
+      await ensureDownloadDirectory(confined.directory);
+    } catch (err) {
+      const reason = `${label}: download directory ${confined.directory} cannot be created (${describeFsError(err)})`;
+      return { ok: false, reason, stdout: '', stderr: '' };
+    }
     const result = await downloadFile({
       url: action.url,
       sha256: action.sha256,
@@ -87,7 +107,7 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
       maxBytes: rt.config.maxDownloadBytes,
       timeoutMs: timeoutSeconds * 1000,
       signal: rt.context.signal,
-      owner: user.switchTo,
+      runAs: user.switchTo,
       fetch: rt.fetch,
     });
     if (result.ok) return { ok: true, stdout: '', stderr: '' };
@@ -109,11 +129,13 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
   let file: string;
   let args: string[];
   if (action.type === 'runHandler') {
-    const resolved = await resolveHandler(
-      action.directory ?? rt.handlerDirectory,
-      action.handler,
-      rt.agent.uid,
-    );
+    const resolved = await resolveHandler({
+      handler: action.handler,
+      requestedDirectory: action.directory,
+      defaultDirectory: rt.handlerDirectory,
+      allowedDirectories: rt.handlerDirectories,
+      agentUid: rt.agent.uid,
+    });
     if (!resolved.ok) return refuse(`${label}: ${resolved.reason}`);
     file = resolved.file;
     // Device Client convention: runAsUser is always the first argument, even when empty.

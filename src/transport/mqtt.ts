@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { TransportEventSource } from './event-source.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import type { MessageHandler, QoS, Transport } from './types.js';
+import { redactUrl } from './redact-url.js';
 
 export { topicMatches } from './subscriptions.js';
 
@@ -127,12 +128,19 @@ export class MqttTransport extends TransportEventSource implements Transport {
       client.on('message', (topic, payload) => this.subscriptions.dispatch(topic, payload));
       client.on('error', (err: Error & { code?: number | string }) => {
         const fatal = isFatal(err.code);
-        this.options.log.warn({ err: err.message, code: err.code, url: c.url }, 'mqtt: connection error');
+        this.options.log.warn(
+          { err: err.message, code: err.code, url: redactUrl(c.url) },
+          'mqtt: connection error',
+        );
         if (fatal && !this.everConnected) {
           // Bad credentials, client id or certificates: fail the start instead of retrying forever.
           client.end(true);
           this.closed = true;
-          reject(new TransportConnectError(`MQTT broker ${c.url} refused the connection: ${err.message}`));
+          reject(
+            new TransportConnectError(
+              `MQTT broker ${redactUrl(c.url)} refused the connection: ${err.message}`,
+            ),
+          );
         }
       });
       client.connect();
@@ -200,7 +208,10 @@ export class MqttTransport extends TransportEventSource implements Transport {
     const reconnect = this.everConnected;
     this.everConnected = true;
     this.isConnected = true;
-    this.options.log.info({ url: this.config.url, clientId: this.clientId, reconnect }, 'mqtt: connected');
+    this.options.log.info(
+      { url: redactUrl(this.config.url), clientId: this.clientId, reconnect },
+      'mqtt: connected',
+    );
     this.events.emit('connected', { reconnect });
   }
 
@@ -218,7 +229,7 @@ export class MqttTransport extends TransportEventSource implements Transport {
     this.failInflight(new TransportOfflineError('connection lost'));
     if (this.isConnected) {
       this.isConnected = false;
-      this.options.log.warn({ url: this.config.url }, 'mqtt: disconnected; reconnecting');
+      this.options.log.warn({ url: redactUrl(this.config.url) }, 'mqtt: disconnected; reconnecting');
       this.events.emit('disconnected', {});
     }
   }

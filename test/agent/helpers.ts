@@ -3,9 +3,9 @@
 // directory the executor accepts, config files written the way editors save them, and the compiled
 // `ggjobs` CLI as a child process with a controlled environment.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { chmod, copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   AddThingToThingGroupCommand,
   CreateJobCommand,
@@ -22,6 +22,7 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger, silentLogger } from '../../src/log.js';
 import type { JobContext, JobOutcome, RunJob } from '../../src/run/types.js';
 import { ROOT } from '../cli/run-cli.js';
+import { safeTempDir } from '../support/safe-dir.js';
 
 export { waitFor } from '../greengrass/helpers.js';
 
@@ -118,11 +119,13 @@ export async function startJobsStack(): Promise<JobsStack> {
   };
 }
 
-/** A handler directory the executor accepts (owned by us, mode 0700) holding the bundled echo.sh. */
+/**
+ * A handler directory the executor accepts (owned by us, mode 0700, every ancestor trusted: see
+ * test/support/safe-dir.ts) holding the bundled echo.sh. `work` names it; the test run's teardown
+ * removes it.
+ */
 export async function handlerDirectory(work: string): Promise<string> {
-  const dir = join(work, 'handlers');
-  await mkdir(dir, { mode: 0o700 });
-  await chmod(dir, 0o700);
+  const dir = await safeTempDir(`handlers-${basename(work)}-`, 0o700);
   await copyFile(join(ROOT, 'handlers', 'echo.sh'), join(dir, 'echo.sh'));
   await chmod(join(dir, 'echo.sh'), 0o700);
   return dir;

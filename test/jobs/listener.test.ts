@@ -84,7 +84,7 @@ function gatedRunner(outcome: JobOutcome = { status: 'SUCCEEDED', statusDetails:
       };
       if (context.signal.aborted) onAbort();
       context.signal.addEventListener('abort', onAbort, { once: true });
-      released.then(resolve);
+      released.then(resolve, reject);
     });
     return outcome;
   };

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobAbortedError } from '../../src/errors.js';
 import { describeUrl } from '../../src/run/download.js';
 import { createJobRunner } from '../../src/run/runner.js';
+import { safeBase } from '../support/safe-dir.js';
 import { cleanup, executorConfig, makeTempDir, recordingContext, statusOf, waitFor } from './helpers.js';
 
 const payload = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251));
@@ -20,8 +21,11 @@ const wrongSha = 'f'.repeat(64);
 let server: Server;
 let base: string;
 let slowRequests = 0;
+/** Every test directory is a download directory here; file: URLs are allowed (the policy has its own tests). */
+let trusting: Record<string, unknown>;
 
 beforeAll(async () => {
+  trusting = { downloadDirectories: [await safeBase()], allowFileUrls: true };
   server = createServer((req, res) => {
     if (req.url?.startsWith('/firmware.bin')) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': payload.length });
@@ -57,7 +61,7 @@ describe('download step', () => {
   it('downloads over HTTP when the digest matches, leaving only the destination', async () => {
     const dir = await makeTempDir();
     const destination = join(dir, 'firmware.bin');
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const outcome = await run(
       downloadDocument(`${base}/firmware.bin`, payloadSha, destination),
       recordingContext().context,
@@ -70,7 +74,7 @@ describe('download step', () => {
   it('accepts the digest in upper case', async () => {
     const dir = await makeTempDir();
     const destination = join(dir, 'firmware.bin');
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const outcome = await run(
       downloadDocument(`${base}/firmware.bin`, payloadSha.toUpperCase(), destination),
       recordingContext().context,
@@ -82,7 +86,7 @@ describe('download step', () => {
     const dir = await makeTempDir();
     const destination = join(dir, 'firmware.bin');
     await writeFile(destination, 'previous version');
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const outcome = await run(
       downloadDocument(`${base}/firmware.bin`, wrongSha, destination),
       recordingContext().context,
@@ -97,7 +101,7 @@ describe('download step', () => {
   it('creates missing parent directories', async () => {
     const dir = await makeTempDir();
     const destination = join(dir, 'a', 'b', 'firmware.bin');
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const outcome = await run(
       downloadDocument(`${base}/firmware.bin`, payloadSha, destination),
       recordingContext().context,
@@ -109,7 +113,7 @@ describe('download step', () => {
   it('fails on an HTTP error status without creating the file', async () => {
     const dir = await makeTempDir();
     const destination = join(dir, 'missing.bin');
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const outcome = await run(
       downloadDocument(`${base}/missing.bin`, payloadSha, destination),
       recordingContext().context,
@@ -121,7 +125,7 @@ describe('download step', () => {
   it('keeps a presigned URL signature out of the reason', async () => {
     const dir = await makeTempDir();
     const url = `${base}/firmware.bin?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=s3cr3t`;
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const outcome = await run(
       downloadDocument(url, wrongSha, join(dir, 'f.bin')),
       recordingContext().context,
@@ -134,7 +138,7 @@ describe('download step', () => {
 
   it('refuses a body larger than executor.maxDownloadBytes', async () => {
     const dir = await makeTempDir();
-    const run = createJobRunner(executorConfig({ maxDownloadBytes: 1000 }));
+    const run = createJobRunner(executorConfig({ ...trusting, maxDownloadBytes: 1000 }));
     const outcome = await run(
       downloadDocument(`${base}/firmware.bin`, payloadSha, join(dir, 'f.bin')),
       recordingContext().context,
@@ -149,7 +153,7 @@ describe('download step', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const outcome = await run(
       downloadDocument(`http://127.0.0.1:${port}/x`, payloadSha, join(dir, 'f.bin')),
       recordingContext().context,
@@ -165,7 +169,7 @@ describe('download step', () => {
     const file = join(source, 'config.yaml');
     await writeFile(file, payload);
     const url = pathToFileURL(file).href;
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const good = await run(
       downloadDocument(url, payloadSha, join(target, 'config.yaml')),
       recordingContext().context,
@@ -184,7 +188,7 @@ describe('download step', () => {
 
   it('fails cleanly for a file: URL that does not exist', async () => {
     const target = await makeTempDir();
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const outcome = await run(
       downloadDocument('file:///nonexistent/ggjobs/x.bin', payloadSha, join(target, 'x.bin')),
       recordingContext().context,
@@ -195,9 +199,10 @@ describe('download step', () => {
   });
 
   it('gives the file to runAsUser when ggjobs runs as root', async () => {
-    const dir = await makeTempDir();
+    // The user must be able to write there: the file is created and written as that user.
+    const dir = await makeTempDir(0o777);
     const destination = join(dir, 'firmware.bin');
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const doc = downloadDocument(`${base}/firmware.bin`, payloadSha, destination);
     (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
     expect((await run(doc, recordingContext().context)).status).toBe('SUCCEEDED');
@@ -208,7 +213,7 @@ describe('download step', () => {
 describe('download step timeouts and cancellation', () => {
   it('times out a stalled transfer and removes the partial file', async () => {
     const dir = await makeTempDir();
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const doc = downloadDocument(`${base}/slow.bin`, payloadSha, join(dir, 'slow.bin'));
     (doc.steps[0]!.action as Record<string, unknown>).timeoutSeconds = 1;
     expect(statusOf(await run(doc, recordingContext().context))).toBe(
@@ -219,13 +224,42 @@ describe('download step timeouts and cancellation', () => {
 
   it('on abort, rejects with JobAbortedError and removes the partial file', async () => {
     const dir = await makeTempDir();
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig(trusting));
     const { context, controller } = recordingContext();
     const before = slowRequests;
     const running = run(downloadDocument(`${base}/slow.bin`, payloadSha, join(dir, 'slow.bin')), context);
     await waitFor(() => slowRequests > before, 'the stalled download to be requested');
     controller.abort(new Error('job canceled'));
     await expect(running).rejects.toBeInstanceOf(JobAbortedError);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('download step as runAsUser (written by a process running as that user)', () => {
+  it('on abort, the writer stops and its partial file is removed', async () => {
+    const dir = await makeTempDir(0o777);
+    const run = createJobRunner(executorConfig(trusting));
+    const { context, controller } = recordingContext();
+    const doc = downloadDocument(`${base}/slow.bin`, payloadSha, join(dir, 'slow.bin'));
+    (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
+    const before = slowRequests;
+    const running = run(doc, context);
+    await waitFor(() => slowRequests > before, 'the slow download to be requested');
+    await waitFor(async () => (await readdir(dir)).length > 0, 'the writer to create its temporary file');
+    controller.abort(new Error('job canceled'));
+    await expect(running).rejects.toBeInstanceOf(JobAbortedError);
+    await waitFor(async () => (await readdir(dir)).length === 0, 'the partial file to be removed');
+  });
+
+  it('a digest mismatch leaves nothing behind', async () => {
+    const dir = await makeTempDir(0o777);
+    const run = createJobRunner(executorConfig(trusting));
+    const doc = downloadDocument(`${base}/firmware.bin`, wrongSha, join(dir, 'firmware.bin'));
+    (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
+    const outcome = await run(doc, recordingContext().context);
+    expect(statusOf(outcome)).toBe(
+      `FAILED: step "Fetch": sha256 mismatch for ${base}/firmware.bin: expected ${wrongSha}, got ${payloadSha}`,
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-// Which handlers may run: every refusal ends the job FAILED with a reason naming the file and the
+// Which handlers may run: every refusal ends the job REJECTED (before any step runs) with a reason naming the file and the
 // problem, and the handler never runs (each test's handler would leave a marker file).
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, symlink } from 'node:fs/promises';
@@ -39,7 +39,7 @@ describe('handler resolution', () => {
     const { run, marker } = await setup();
     const outcome = await run(handlerDocument('../task.sh'), recordingContext().context);
     expect(statusOf(outcome)).toBe(
-      'FAILED: step "Run": handler "../task.sh" must be a file name inside the handler directory (no "/" or "..")',
+      'REJECTED: step "Run": handler "../task.sh" must be a file name inside the handler directory (no "/" or "..")',
     );
     expect(existsSync(marker)).toBe(false);
   });
@@ -48,7 +48,7 @@ describe('handler resolution', () => {
     const { run, handler, marker } = await setup();
     const outcome = await run(handlerDocument(handler), recordingContext().context);
     expect(statusOf(outcome)).toBe(
-      `FAILED: step "Run": handler "${handler}" is an absolute path; name a file inside the handler directory`,
+      `REJECTED: step "Run": handler "${handler}" is an absolute path; name a file inside the handler directory`,
     );
     expect(existsSync(marker)).toBe(false);
   });
@@ -60,7 +60,7 @@ describe('handler resolution', () => {
     await symlink(target, join(dir, 'evil.sh'));
     const outcome = await run(handlerDocument('evil.sh'), recordingContext().context);
     expect(statusOf(outcome)).toBe(
-      `FAILED: step "Run": handler "evil.sh" resolves to ${target}, outside the handler directory ${dir}`,
+      `REJECTED: step "Run": handler "evil.sh" resolves to ${target}, outside the handler directory ${dir}`,
     );
     expect(existsSync(marker)).toBe(false);
   });
@@ -81,7 +81,7 @@ describe('handler resolution', () => {
     await chmod(handler, mode);
     const outcome = await run(handlerDocument('task.sh'), recordingContext().context);
     expect(statusOf(outcome)).toBe(
-      `FAILED: step "Run": handler ${handler} is mode ${formatMode(mode)} (${who} writable); must be 0755 or stricter`,
+      `REJECTED: step "Run": handler ${handler} is mode ${formatMode(mode)} (${who} writable); must be 0755 or stricter`,
     );
     expect(existsSync(marker)).toBe(false);
   });
@@ -91,7 +91,7 @@ describe('handler resolution', () => {
     await chmod(dir, 0o777);
     const outcome = await run(handlerDocument('task.sh'), recordingContext().context);
     expect(statusOf(outcome)).toBe(
-      `FAILED: step "Run": handler directory ${dir} is mode 0777 (group/other writable); must be 0755 or stricter`,
+      `REJECTED: step "Run": handler directory ${dir} is mode 0777 (group/other writable); must be 0755 or stricter`,
     );
     expect(existsSync(marker)).toBe(false);
   });
@@ -101,7 +101,7 @@ describe('handler resolution', () => {
     await chown(handler, NOBODY, NOBODY);
     const outcome = await run(handlerDocument('task.sh'), recordingContext().context);
     expect(statusOf(outcome)).toBe(
-      `FAILED: step "Run": handler ${handler} is owned by uid ${NOBODY}; must be owned by root`,
+      `REJECTED: step "Run": handler ${handler} is owned by uid ${NOBODY}; must be owned by root`,
     );
     expect(existsSync(marker)).toBe(false);
   });
@@ -118,7 +118,7 @@ describe('handler resolution', () => {
     const { run, handler } = await setup();
     await chmod(handler, 0o600);
     expect(statusOf(await run(handlerDocument('task.sh'), recordingContext().context))).toBe(
-      `FAILED: step "Run": handler ${handler} is not executable (mode 0600); make it 0700 or 0755`,
+      `REJECTED: step "Run": handler ${handler} is not executable (mode 0600); make it 0700 or 0755`,
     );
   });
 
@@ -126,28 +126,33 @@ describe('handler resolution', () => {
     const { dir, run } = await setup();
     await mkdir(join(dir, 'sub.sh'), { mode: 0o700 });
     expect(statusOf(await run(handlerDocument('gone.sh'), recordingContext().context))).toBe(
-      `FAILED: step "Run": handler "gone.sh" not found in ${dir}`,
+      `REJECTED: step "Run": handler "gone.sh" not found in ${dir}`,
     );
     expect(statusOf(await run(handlerDocument('sub.sh'), recordingContext().context))).toBe(
-      `FAILED: step "Run": handler ${join(dir, 'sub.sh')} is not a regular file`,
+      `REJECTED: step "Run": handler ${join(dir, 'sub.sh')} is not a regular file`,
     );
   });
 
   it('reports a missing handler directory', async () => {
     const run = jobRunner({ handlerDirectory: '/nonexistent/ggjobs-handlers' });
     expect(statusOf(await run(handlerDocument('x.sh'), recordingContext().context))).toBe(
-      'FAILED: step "Run": handler directory /nonexistent/ggjobs-handlers cannot be used (does not exist)',
+      'REJECTED: step "Run": handler directory /nonexistent/ggjobs-handlers cannot be used (does not exist)',
     );
   });
 
-  it('uses a non-default `path` with the same checks', async () => {
-    const { run, marker } = await setup();
+  it('uses a non-default `path` only when executor.handlerDirectories lists it, with the same checks', async () => {
+    const { dir, run: unlisted, marker } = await setup();
     const other = await makeTempDir(0o755, 'ggjobs-other-');
     await writeHandler(other, 'other.sh', `touch '${marker}'`, 0o755);
     const doc = {
       version: '1.0',
       steps: [{ action: { name: 'Run', type: 'runHandler', input: { handler: 'other.sh', path: other } } }],
     };
+    expect(statusOf(await unlisted(doc, recordingContext().context))).toBe(
+      `REJECTED: step "Run": handler directory "${other}" is not in executor.handlerDirectories (${dir})`,
+    );
+    expect(existsSync(marker)).toBe(false);
+    const run = jobRunner({ handlerDirectory: dir, handlerDirectories: [other] });
     expect((await run(doc, recordingContext().context)).status).toBe('SUCCEEDED');
     expect(existsSync(marker)).toBe(true);
     await chmod(other, 0o777);
@@ -156,7 +161,7 @@ describe('handler resolution', () => {
     );
   });
 
-  it('ends the job on a refusal even with ignoreStepFailure', async () => {
+  it('rejects the job on a refusal even with ignoreStepFailure', async () => {
     const { dir, run, handler } = await setup();
     await chmod(handler, 0o777);
     const after = join(dir, 'after');
@@ -178,8 +183,9 @@ describe('handler resolution', () => {
       },
       recordingContext().context,
     );
-    expect(outcome.status).toBe('FAILED');
-    expect(outcome.statusDetails.failedStep).toBe('Unsafe');
+    // Checked for the whole document first: REJECTED before any step.
+    expect(outcome.status).toBe('REJECTED');
+    expect(outcome.statusDetails.reason).toContain('step "Unsafe"');
     expect(existsSync(after)).toBe(false);
   });
 });

@@ -2,24 +2,26 @@
 // a recording JobContext, an executor config with short kill grace, a job runner built from it, and a
 // bounded poll. Importing this module registers cleanup() after each test of the importing file (as
 // @testing-library does), so a test file needs no hook of its own; calling cleanup() again is harmless.
-import { chmod, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { type ExecutorConfig, executorSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
 import { createJobRunner, type JobRunnerDeps } from '../../src/run/runner.js';
 import type { JobContext, JobOutcome, RunJob, StepStart } from '../../src/run/types.js';
+import { safeTempDir } from '../support/safe-dir.js';
 
 const created: string[] = [];
 
 afterEach(cleanup);
 
-/** A fresh directory under os.tmpdir() with `mode`, returned by its real path. */
+/**
+ * A fresh directory with `mode`, returned by its real path: under a base the executor trusts (see
+ * test/support/safe-dir.ts), since /tmp's mode 1777 fails the handler directory ancestor check.
+ */
 export async function makeTempDir(mode = 0o700, prefix = 'ggjobs-run-'): Promise<string> {
-  const dir = await realpath(await mkdtemp(join(tmpdir(), prefix)));
+  const dir = await safeTempDir(prefix, mode);
   created.push(dir);
-  await chmod(dir, mode);
   return dir;
 }
 

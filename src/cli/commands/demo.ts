@@ -4,7 +4,7 @@
 // config file, and reads the outcome back through the control plane.
 import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeJobExecutionCommand, IoTClient } from '@aws-sdk/client-iot';
 import type { Command } from 'commander';
@@ -45,6 +45,23 @@ export function registerDemo(program: Command, io: CliIo, result: CommandResult)
     });
 }
 
+/**
+ * The executor only runs handlers from a directory that nobody else can write to, up to "/" (so never
+ * from under /tmp): the package's own handlers/ when it qualifies, else ~/.ggjobs/demo-handlers.
+ */
+// The executor refuses a handler directory with a group- or world-writable ancestor, so the demo's
+// handlers cannot live under /tmp: they go to a directory of the user's own, rewritten on each run.
+async function demoHandlerDirectory(): Promise<string> {
+  const dir = join(homedir(), '.ggjobs', 'demo-handlers');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+  await copyFile(join(bundledHandlerDirectory(), 'echo.sh'), join(dir, 'echo.sh'));
+  await chmod(join(dir, 'echo.sh'), 0o700);
+  await writeFile(join(dir, DEMO_PROGRESS_HANDLER), DEMO_PROGRESS_SCRIPT, { mode: 0o700 });
+  await chmod(join(dir, DEMO_PROGRESS_HANDLER), 0o700);
+  return dir;
+}
+
 async function writeDemoFiles(
   work: string,
   mqttUrl: string,
@@ -52,14 +69,9 @@ async function writeDemoFiles(
   payloadUrl: string,
   sha256: string,
 ) {
-  const handlerDirectory = join(work, 'handlers');
-  await mkdir(handlerDirectory, { mode: 0o700 });
-  // The executor only runs handlers from a directory nobody else can write to.
-  await chmod(handlerDirectory, 0o700);
-  await copyFile(join(bundledHandlerDirectory(), 'echo.sh'), join(handlerDirectory, 'echo.sh'));
-  await chmod(join(handlerDirectory, 'echo.sh'), 0o700);
-  await writeFile(join(handlerDirectory, DEMO_PROGRESS_HANDLER), DEMO_PROGRESS_SCRIPT, { mode: 0o700 });
-  const destination = join(work, 'downloads', 'payload.bin');
+  const handlerDirectory = await demoHandlerDirectory();
+  const downloads = join(work, 'downloads');
+  const destination = join(downloads, 'payload.bin');
   const configFile = join(work, 'ggjobs.yaml');
   const config = {
     thingName: DEMO_NAMES.thingName,
@@ -77,7 +89,7 @@ async function writeDemoFiles(
     transport: { kind: 'mqtt', url: mqttUrl },
     // A heartbeat every second, so the slow Apply-Update step shows its progress.
     listen: { progressIntervalSeconds: 1 },
-    executor: { handlerDirectory },
+    executor: { handlerDirectory, downloadDirectories: [downloads] },
   };
   await writeFile(configFile, `# written by ggjobs demo\n${stringify(config)}`);
   return { configFile, document: demoJobDocument({ url: payloadUrl, sha256, destination }), destination };
@@ -121,7 +133,7 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<number> {
     const settled = new Promise<string>((resolve) => {
       settle = resolve;
     });
-    const runner = createJobRunner(config.executor);
+    const runner = createJobRunner(config.executor, { stateDirectory: config.stateDirectory });
     const runJob: RunJob = (document, context) =>
       runner(document, {
         ...context,

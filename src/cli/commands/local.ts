@@ -95,6 +95,20 @@ export function localBanner(stack: LocalStack): string {
   ].join('\n');
 }
 
+/** The warning for a bind address other than loopback: the stack has no authentication at all. */
+export function exposureWarning(host: string): string | undefined {
+  const h = host
+    .trim()
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
+  if (h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h)) return undefined;
+  return (
+    `ggjobs local: WARNING: listening on ${host}, not loopback. The broker and the control plane have NO ` +
+    'authentication: anyone who can reach this address can create jobs that devices run, and read ' +
+    'or change every job. Use it only on a network you trust.\n'
+  );
+}
+
 /** Resolves with the first SIGINT or SIGTERM (and stops listening for them). */
 function nextStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -127,6 +141,8 @@ export async function runLocal(
     logger,
   });
   try {
+    const warning = exposureWarning(options.host);
+    if (warning) io.stderr(warning);
     if (options.json) {
       io.stdout(
         `${JSON.stringify({ mqttUrl: stack.mqttUrl, controlPlaneEndpoint: stack.controlPlaneEndpoint })}\n`,

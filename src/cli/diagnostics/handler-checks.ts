@@ -9,6 +9,7 @@ import {
   describeFsError,
   resolveHandler,
 } from '../../run/handler-resolution.js';
+import { checkTrustedChain } from '../../run/trusted-path.js';
 import { currentIdentity } from '../../run/users.js';
 import { type CheckResult, failed, passed } from './check.js';
 
@@ -26,7 +27,9 @@ async function checkDirectory(directory: string, uid: number): Promise<CheckResu
     real = await realpath(directory);
     const s = await stat(real);
     const facts = { mode: s.mode, uid: s.uid, isFile: s.isFile(), isDirectory: s.isDirectory() };
-    const problem = checkOwnershipAndMode('handler directory', real, facts, uid);
+    // The directory and every ancestor up to /, exactly as the executor checks them before a run.
+    const problem =
+      checkOwnershipAndMode('handler directory', real, facts, uid) ?? (await checkTrustedChain(real, uid));
     if (problem) {
       return [
         failed(
@@ -50,7 +53,12 @@ async function checkDirectory(directory: string, uid: number): Promise<CheckResu
     passed(name, `owned and moded as required, ${names.length} handler${names.length === 1 ? '' : 's'}`),
   ];
   for (const handler of names) {
-    const resolved = await resolveHandler(real, handler, uid);
+    const resolved = await resolveHandler({
+      handler,
+      defaultDirectory: real,
+      allowedDirectories: [real],
+      agentUid: uid,
+    });
     results.push(
       resolved.ok
         ? passed(`handler ${handler}`, resolved.file)

@@ -39,9 +39,11 @@ const userName = text('a user name').refine(
 );
 
 /** `path` of runHandler: "default" (or empty) = the configured handler directory, else an absolute directory. */
-const handlerPath = text().refine((p) => p === '' || p === 'default' || posix.isAbsolute(p), {
-  error: 'must be "default" or an absolute directory path',
-});
+const handlerPath = text()
+  .refine((p) => p === '' || p === 'default' || posix.isAbsolute(p), {
+    error: 'must be "default" or an absolute directory path',
+  })
+  .refine((p) => !p.split('/').includes('..'), { error: 'must not contain ".." segments' });
 
 export const handlerInputSchema = z.object(
   {
