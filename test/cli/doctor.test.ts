@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EnrollFixture, JOB_ID, NAMESPACE, startEnrollFixture } from '../enroll/local-fixture.js';
 import { handlerDirectoriesOf } from '../../src/cli/diagnostics/handler-checks.js';
 import type { ExecutorConfig } from '../../src/config/schema.js';
+import { safeTempDir } from '../support/safe-dir.js';
 import { ggjobsInProcess } from './in-process.js';
 
 interface Check {
@@ -23,7 +24,8 @@ let fx: EnrollFixture;
 let dir: string;
 beforeEach(async () => {
   fx = await startEnrollFixture();
-  dir = await mkdtemp(join(tmpdir(), 'ggjobs-doctor-'));
+  // Under a trusted base: the executor (and so doctor) refuses handler directories below /tmp.
+  dir = await safeTempDir('ggjobs-doctor-');
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'local');
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'local');
   vi.stubEnv('AWS_PROFILE', undefined);
@@ -173,6 +175,23 @@ describe('ggjobs doctor', () => {
       /FAILED {2}job answers DescribeJob: other-ns-job: namespace elsewhere, CONTINUOUS, IN_PROGRESS; namespace is elsewhere, configured namespaceId is acme-ops\n {8}fix: /,
     );
     expect(run.stdout.trim().split('\n').at(-1)).toBe('2 of 11 checks FAILED');
+  });
+
+  it('names the ancestor that makes a handler directory unsafe, as the executor would refuse it', async () => {
+    await fx.createThing('core-1', ['site-a']);
+    await fx.createJob(JOB_ID);
+    const exposed = await mkdtemp(join(tmpdir(), 'ggjobs-doctor-exposed-'));
+    try {
+      const handlers = join(exposed, 'handlers');
+      await mkdir(handlers, { mode: 0o700 });
+      const run = await ggjobsInProcess('doctor', '--config', await configFile({ handlers }));
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(
+        `FAILED  handler directory ${handlers}: /tmp is mode 1777 (group/other writable; the sticky bit is not enough)`,
+      );
+    } finally {
+      await rm(exposed, { recursive: true, force: true });
+    }
   });
 
   it('stops at an invalid configuration, naming the problems, and exits 1', async () => {
