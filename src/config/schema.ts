@@ -173,6 +173,13 @@ export const transportSchema = z.discriminatedUnion(
   { error: 'kind must be one of mqtt, iot-core, greengrass-ipc' },
 );
 
+/** A POSIX account name as useradd and sudoers accept it without quoting. */
+export const USER_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const userNameField = patternField(
+  USER_NAME_PATTERN,
+  'a user name (1-32 of [A-Za-z0-9_.-], not starting with "-" or ".")',
+);
+
 export const executorSchema = z
   .object({
     /** Where runHandler looks for handlers when `path` is "default" or absent. */
@@ -193,6 +200,16 @@ export const executorSchema = z
         z.string().refine((v) => !v.includes('\0'), { error: 'must not contain NUL characters' }),
       )
       .default({}),
+    /** Directories whose handlers may run (issue 9); default [handlerDirectory]. The sudo rule covers these. */
+    handlerDirectories: z.array(z.string().min(1)).optional(),
+    /** Users a step may run as (runAsUser). Default: under Greengrass ["root", the agent's user];
+     *  standalone, the agent's user (and root when the agent is root). Others are REJECTED. */
+    allowedRunAsUsers: z.array(userNameField).optional(),
+    /** The user for steps with an empty runAsUser; default the agent's user. */
+    defaultRunAsUser: userNameField.optional(),
+    /** A non-root agent runs steps as other allowed users through `sudo -n -u USER --`; the component's
+     *  Install step writes the matching rule, and removes it when this is false. */
+    sudo: boolField.default(true),
   })
   .strict();
 

@@ -12,7 +12,9 @@ import type { PlannedStep } from './document/schema.js';
 import { downloadFile } from './download.js';
 import { buildChildEnvironment } from './environment.js';
 import { describeFsError, resolveHandler } from './handler-resolution.js';
+import { effectiveRunAsUser, type RunAsPolicy } from './privilege.js';
 import { type ProcessResult, runProcess } from './spawn.js';
+import { checkSudoAllows, findSudo, sudoMissingReason, sudoRefusedReason } from './sudo.js';
 import type { JobContext } from './types.js';
 import { type LookupUser, resolveRunUser, type UserAccount } from './users.js';
 
@@ -21,9 +23,12 @@ export interface StepRuntime {
   /** executor.handlerDirectory or its default. */
   handlerDirectory: string;
   agent: UserAccount;
+  /** executor.allowedRunAsUsers / defaultRunAsUser / sudo with their defaults applied. */
+  runAs: RunAsPolicy;
   lookupUser: LookupUser;
   agentLang?: string;
   fetch?: typeof fetch;
+  findSudo?: () => Promise<string | undefined>;
   context: JobContext;
 }
 
@@ -73,13 +78,24 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
   });
   const timeoutSeconds = step.timeoutSeconds ?? rt.config.defaultStepTimeoutSeconds;
 
-  const needsLookup = step.runAsUser !== '' && step.runAsUser !== rt.agent.name;
-  const account = needsLookup ? await rt.lookupUser(step.runAsUser) : undefined;
-  const user = resolveRunUser(step.runAsUser, rt.agent, account, step.name);
+  // Re-checked here so a runner used without the document-level check cannot run as anyone else.
+  const runAs = effectiveRunAsUser(step.runAsUser, rt.runAs);
+  if (!rt.runAs.allowed.includes(runAs))
+    return refuse(
+      `${label}: runAsUser "${runAs}" is not in executor.allowedRunAsUsers (${rt.runAs.allowed.join(', ')})`,
+    );
+  const needsLookup = runAs !== rt.agent.name;
+  const account = needsLookup ? await rt.lookupUser(runAs) : undefined;
+  const user = resolveRunUser(runAs, rt.agent, account, step.name, rt.runAs.sudo);
   if (!user.ok) return refuse(user.reason);
 
   const action = step.action;
   if (action.type === 'download') {
+    if (user.sudoAs)
+      return refuse(
+        `${label}: a download step cannot write a file as runAsUser "${runAs}" when ggjobs runs as "${rt.agent.name}"; ` +
+          'leave runAsUser empty or use the download-file.sh handler (it runs through sudo)',
+      );
     const result = await downloadFile({
       url: action.url,
       sha256: action.sha256,
@@ -134,8 +150,18 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     args = action.argv.slice(1);
   }
 
+  let sudo: { path: string; user: string } | undefined;
+  if (user.sudoAs) {
+    const path = await (rt.findSudo ?? findSudo)();
+    if (!path) return refuse(sudoMissingReason(label, user.sudoAs, rt.agent.name));
+    const allowed = await checkSudoAllows(path, user.sudoAs, file, args);
+    if (!allowed.ok)
+      return refuse(sudoRefusedReason(label, user.sudoAs, file, rt.agent.name, allowed.detail));
+    sudo = { path, user: user.sudoAs };
+  }
+
   rt.context.log.info(
-    { step: step.name, index: step.index, file, user: user.account.name },
+    { step: step.name, index: step.index, file, user: user.account.name, sudo: sudo !== undefined },
     'step process starting',
   );
   const result = await runProcess({
@@ -145,6 +171,7 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     cwd: await workingDirectory(user.account.home),
     uid: user.switchTo?.uid,
     gid: user.switchTo?.gid,
+    sudo,
     timeoutMs: timeoutSeconds * 1000,
     killGraceMs: rt.config.killGraceSeconds * 1000,
     signal: rt.context.signal,

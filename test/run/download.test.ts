@@ -197,7 +197,7 @@ describe('download step', () => {
   it('gives the file to runAsUser when ggjobs runs as root', async () => {
     const dir = await makeTempDir();
     const destination = join(dir, 'firmware.bin');
-    const run = createJobRunner(executorConfig());
+    const run = createJobRunner(executorConfig({ allowedRunAsUsers: ['root', 'nobody'] }));
     const doc = downloadDocument(`${base}/firmware.bin`, payloadSha, destination);
     (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
     expect((await run(doc, recordingContext().context)).status).toBe('SUCCEEDED');
