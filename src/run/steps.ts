@@ -168,7 +168,9 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     file,
     args,
     env,
-    cwd: await workingDirectory(user.account.home),
+    // Through sudo the agent itself must be able to enter the directory (root's home is 0700), and
+    // sudo keeps it: such steps start in "/".
+    cwd: sudo ? '/' : await workingDirectory(user.account.home),
     uid: user.switchTo?.uid,
     gid: user.switchTo?.gid,
     sudo,

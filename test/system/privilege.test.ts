@@ -1,0 +1,314 @@
+// Privilege separation on a real system (npm run test:system; .ci/run installs sudo first). As root,
+// the test creates an unprivileged user, installs the rule `ggjobs sudoers --apply` generates, and
+// starts `ggjobs start` AS THAT USER against the local AWS IoT stack. Then: a runAsUser: root step
+// really runs as uid 0 through sudo; a document naming a user outside allowedRunAsUsers is REJECTED;
+// the AWS-Reboot (reboot.sh in dry-run mode) and AWS-Install-Application (dry run) documents, unchanged,
+// SUCCEED; and the user cannot use the rule for anything else (`sudo -n -u root /bin/sh`).
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateJobCommand } from '@aws-sdk/client-iot';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { lookupUser, type UserAccount } from '../../src/run/users.js';
+import {
+  deviceConfig,
+  type JobsStack,
+  LOCAL_CREDENTIALS,
+  NAMESPACE,
+  SEED_GROUP,
+  SITE_GROUP,
+  startJobsStack,
+  THING,
+  waitFor,
+} from '../agent/helpers.js';
+import { ROOT } from '../cli/run-cli.js';
+import { managedTemplateDocuments } from '../run/fixtures/documents.js';
+
+const AGENT_USER = 'ggjobs_systest';
+const COMPONENT = 'io.ggjobs.SystemTest';
+const RULE = '/etc/sudoers.d/ggjobs-io_ggjobs_SystemTest';
+const WAIT_MS = 60_000;
+
+let agentUser: UserAccount;
+let js: JobsStack;
+let base: string;
+let handlers: string;
+let configFile: string;
+let agent:
+  { child: ChildProcessWithoutNullStreams; stderr: () => string; exited: Promise<unknown> } | undefined;
+
+function executorSection() {
+  return {
+    handlerDirectory: handlers,
+    allowedRunAsUsers: ['root', AGENT_USER],
+    allowedCommands: ['id'],
+    environment: { GGJOBS_DRY_RUN: '1' },
+    killGraceSeconds: '2',
+  };
+}
+
+function run(file: string, args: string[], asAgent = false) {
+  const res = spawnSync(file, args, {
+    encoding: 'utf8',
+    cwd: '/',
+    timeout: 30_000,
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+    ...(asAgent ? { uid: agentUser.uid, gid: agentUser.gid } : {}),
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+beforeAll(async () => {
+  if (process.getuid?.() !== 0)
+    throw new Error('npm run test:system must run as root (it creates a user and a sudoers file)');
+  if (!existsSync('/usr/bin/sudo') || !existsSync('/usr/sbin/visudo'))
+    throw new Error('npm run test:system needs sudo: apt-get install -y sudo (.ci/run does)');
+  if (!(await lookupUser(AGENT_USER)))
+    execFileSync('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      AGENT_USER,
+    ]);
+  agentUser = (await lookupUser(AGENT_USER))!;
+
+  // Root-owned, 0755 all the way up (tmpdir is sticky): the only kind of directory the rule may name.
+  base = await mkdtemp(join(tmpdir(), 'ggjobs-system-'));
+  await chmod(base, 0o755);
+  handlers = join(base, 'handlers');
+  await mkdir(handlers, { mode: 0o755 });
+  await chmod(handlers, 0o755);
+  for (const name of await readdir(join(ROOT, 'handlers'))) {
+    await copyFile(join(ROOT, 'handlers', name), join(handlers, name));
+    await chmod(join(handlers, name), 0o755);
+  }
+  await writeFile(
+    join(handlers, 'whoami.sh'),
+    '#!/bin/sh\necho "uid=$(id -u) user=$USER job=$GGJOBS_JOB_ID arg1=[$1]"\n',
+    {
+      mode: 0o755,
+    },
+  );
+  await chmod(join(handlers, 'whoami.sh'), 0o755);
+  // A handler outside the allowed directories, executable by anyone.
+  await mkdir(join(base, 'elsewhere'), { mode: 0o755 });
+  await writeFile(join(base, 'elsewhere', 'x.sh'), '#!/bin/sh\nid -u\n', { mode: 0o755 });
+  await chmod(join(base, 'elsewhere', 'x.sh'), 0o755);
+
+  configFile = join(base, 'rule-config.yaml');
+  await writeFile(configFile, stringify({ executor: executorSection() }));
+  const applied = run(process.execPath, [
+    join(ROOT, 'bin/ggjobs.js'),
+    'sudoers',
+    '--apply',
+    '--component',
+    COMPONENT,
+    '--user',
+    AGENT_USER,
+    '--config',
+    configFile,
+  ]);
+  expect(applied.stderr).toBe('');
+  expect(applied).toMatchObject({ code: 0, stdout: `installed ${RULE} (checked with visudo -cf)\n` });
+
+  js = await startJobsStack();
+  await js.createThing(THING, [SITE_GROUP]);
+});
+
+afterEach(async () => {
+  if (agent) {
+    agent.child.kill('SIGTERM');
+    const bound = setTimeout(() => agent?.child.kill('SIGKILL'), 20_000);
+    await agent.exited;
+    clearTimeout(bound);
+    agent = undefined;
+  }
+});
+
+afterAll(async () => {
+  await js?.close();
+  // executor.sudo false: --apply removes the rule (what a deployment turning the feature off does).
+  const off = run(process.execPath, [
+    join(ROOT, 'bin/ggjobs.js'),
+    'sudoers',
+    '--apply',
+    '--component',
+    COMPONENT,
+    '--user',
+    AGENT_USER,
+    '--executor-json',
+    '{"sudo":"false"}',
+  ]);
+  expect(off).toMatchObject({ code: 0, stdout: `executor.sudo is false: removed ${RULE}\n` });
+  expect(existsSync(RULE)).toBe(false);
+  if (base) await rm(base, { recursive: true, force: true });
+});
+
+/** `ggjobs start` as the unprivileged user, for job `jobId`, with its own state directory. */
+async function startAgent(jobId: string): Promise<void> {
+  const work = join(base, `agent-${jobId}`);
+  await mkdir(work, { mode: 0o700 });
+  await chown(work, agentUser.uid, agentUser.gid);
+  const file = join(work, 'ggjobs.yaml');
+  await writeFile(file, stringify(deviceConfig(js, work, handlers, { jobId, executor: executorSection() })));
+  await chmod(file, 0o644);
+  const child = spawn(process.execPath, [join(ROOT, 'bin/ggjobs.js'), 'start', '--config', file], {
+    cwd: ROOT,
+    uid: agentUser.uid,
+    gid: agentUser.gid,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: work,
+      NO_COLOR: '1',
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  child.stdout.resume();
+  agent = { child, stderr: () => stderr, exited: new Promise((r) => child.on('exit', r)) };
+}
+
+async function createJob(jobId: string, document: unknown): Promise<void> {
+  await js.createGroup(SEED_GROUP);
+  await js.iot.send(
+    new CreateJobCommand({
+      jobId,
+      targets: [js.groupArn(SEED_GROUP)],
+      targetSelection: 'CONTINUOUS',
+      namespaceId: NAMESPACE,
+      document: JSON.stringify(document),
+    }),
+  );
+}
+
+async function finalExecution(jobId: string) {
+  return waitFor(
+    `the execution of ${jobId} to finish (agent log: ${agent?.stderr().slice(-2000)})`,
+    async () => {
+      const e = await js.execution(jobId);
+      return e && ['SUCCEEDED', 'FAILED', 'REJECTED'].includes(String(e.status)) ? e : undefined;
+    },
+    WAIT_MS,
+    100,
+  );
+}
+
+describe('the generated sudo rule', () => {
+  it('passes visudo -cf, and the whole sudoers configuration still parses', () => {
+    expect(run('/usr/sbin/visudo', ['-cf', RULE])).toMatchObject({ code: 0 });
+    expect(run('/usr/sbin/visudo', ['-c'])).toMatchObject({ code: 0 });
+    const text = readFileSync(RULE, 'utf8');
+    expect(text).toContain(
+      `${AGENT_USER} ALL = (root) NOPASSWD: GGJOBS_IO_GGJOBS_SYSTEMTEST_HANDLERS, GGJOBS_IO_GGJOBS_SYSTEMTEST_COMMANDS\n`,
+    );
+  });
+
+  it('lets the agent user run a shell or a handler outside the directories as root: never', () => {
+    const shell = run('/usr/bin/sudo', ['-n', '-u', 'root', '/bin/sh', '-c', 'id -u'], true);
+    expect(shell.code).toBe(1);
+    expect(shell.stdout).toBe('');
+    expect(shell.stderr).toMatch(/password is required|not allowed/);
+    const outside = run('/usr/bin/sudo', ['-n', '-u', 'root', '--', join(base, 'elsewhere', 'x.sh')], true);
+    expect(outside.code).toBe(1);
+    expect(outside.stdout).toBe('');
+    const asNobody = run('/usr/bin/sudo', ['-n', '-u', 'nobody', '--', join(handlers, 'whoami.sh')], true);
+    expect(asNobody.code).toBe(1);
+    const allowed = run(
+      '/usr/bin/sudo',
+      ['-n', '-u', 'root', '--', join(handlers, 'whoami.sh'), 'root'],
+      true,
+    );
+    expect(allowed).toMatchObject({ code: 0 });
+    expect(allowed.stdout).toMatch(/^uid=0 /);
+  });
+});
+
+describe(`ggjobs start as the unprivileged user ${AGENT_USER}`, () => {
+  it('runs a runAsUser: root step as root through the rule, passing the GGJOBS_* variables', async () => {
+    await createJob('sys-root', {
+      version: '1.0',
+      includeStdOut: 'true',
+      steps: [
+        { action: { name: 'Who', type: 'runHandler', input: { handler: 'whoami.sh' }, runAsUser: 'root' } },
+      ],
+    });
+    await startAgent('sys-root');
+    const execution = await finalExecution('sys-root');
+    expect(execution.status, JSON.stringify(execution.statusDetails)).toBe('SUCCEEDED');
+    expect(execution.statusDetails?.detailsMap?.stdout).toBe('uid=0 user=root job=sys-root arg1=[root]');
+    // The agent itself really is the unprivileged user.
+    const status = readFileSync(`/proc/${agent!.child.pid}/status`, 'utf8');
+    expect(status).toMatch(new RegExp(`\\nUid:\\s+${agentUser.uid}\\s`));
+  });
+
+  it('REJECTS a document naming a user outside allowedRunAsUsers', async () => {
+    await createJob('sys-reject', {
+      version: '1.0',
+      steps: [
+        { action: { name: 'Who', type: 'runHandler', input: { handler: 'whoami.sh' }, runAsUser: 'nobody' } },
+      ],
+    });
+    await startAgent('sys-reject');
+    const execution = await finalExecution('sys-reject');
+    expect(execution.status, JSON.stringify(execution.statusDetails)).toBe('REJECTED');
+    expect(execution.statusDetails?.detailsMap?.reason).toBe(
+      `steps[0].action.runAsUser: runAsUser "nobody" is not allowed on this device; executor.allowedRunAsUsers is [root, ${AGENT_USER}]`,
+    );
+  });
+
+  it('runs the AWS-Reboot document unchanged (reboot.sh in dry-run mode)', async () => {
+    await createJob('sys-reboot', {
+      ...(managedTemplateDocuments['AWS-Reboot'] as object),
+      includeStdOut: 'true',
+    });
+    await startAgent('sys-reboot');
+    const execution = await finalExecution('sys-reboot');
+    expect(execution.status, JSON.stringify(execution.statusDetails)).toBe('SUCCEEDED');
+    expect(execution.statusDetails?.detailsMap?.stdout).toMatch(
+      /^dry run: would run: (systemctl reboot|shutdown -r now|reboot)$/,
+    );
+  });
+
+  it('runs the AWS-Install-Application document unchanged (dry run)', async () => {
+    await createJob('sys-install', {
+      ...(managedTemplateDocuments['AWS-Install-Application'] as object),
+      includeStdOut: 'true',
+    });
+    await startAgent('sys-install');
+    const execution = await finalExecution('sys-install');
+    expect(execution.status, JSON.stringify(execution.statusDetails)).toBe('SUCCEEDED');
+    expect(execution.statusDetails?.detailsMap?.stdout).toBe(
+      'dry run: would run: apt-get install -y mosquitto-clients htop',
+    );
+  });
+
+  it('FAILS a step the rule does not cover, saying which rule to fix', async () => {
+    await createJob('sys-uncovered', {
+      version: '1.0',
+      steps: [
+        {
+          action: {
+            name: 'Elsewhere',
+            type: 'runHandler',
+            input: { handler: 'x.sh', path: join(base, 'elsewhere') },
+            runAsUser: 'root',
+          },
+        },
+      ],
+    });
+    await startAgent('sys-uncovered');
+    const execution = await finalExecution('sys-uncovered');
+    expect(execution.status).not.toBe('SUCCEEDED');
+    expect(execution.statusDetails?.detailsMap?.reason).toMatch(
+      new RegExp(`sudo does not allow "${AGENT_USER}" to run ${join(base, 'elsewhere', 'x.sh')} as "root"`),
+    );
+  });
+});
