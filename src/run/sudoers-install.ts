@@ -5,8 +5,20 @@
 // `visudo -cf` on it, then rename into place. A broken rule therefore never becomes active.
 import { execFile } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
-import { chmod, chown, realpath, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import {
+  chmod,
+  chown,
+  copyFile,
+  mkdir,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join, isAbsolute as posixIsAbsolute } from 'node:path';
 import type { ExecutorConfig } from '../config/schema.js';
 import { SudoersError } from '../errors.js';
 import { resolveOnPath } from './command-resolution.js';
@@ -179,4 +191,46 @@ export async function ownerOf(path: string): Promise<string> {
   const name = passwd.split(':')[0];
   if (!name) throw new SudoersError(`no user has uid ${uid}, the owner of ${path}`);
   return name;
+}
+
+/**
+ * Copies the handlers shipped in the component's artifact (`from`) into `to`, owned by root and mode
+ * 0755, replacing what was there. The nucleus gives the artifact's files to the component user, so a
+ * sudo rule over the artifact folder would let that user run anything as root; the copy is what the
+ * rule (and the agent, through GGJOBS_DEFAULT_HANDLER_DIRECTORY) uses instead. Returns the names copied.
+ */
+export async function installHandlers(from: string, to: string): Promise<string[]> {
+  if (!posixIsAbsolute(to)) throw new SudoersError(`handler directory ${to} must be an absolute path`);
+  let source: string;
+  try {
+    source = await realpath(from);
+  } catch {
+    throw new SudoersError(`handlers to install: ${from} does not exist`);
+  }
+  const parent = dirname(to);
+  await mkdir(parent, { recursive: true, mode: 0o755 });
+  const staging = `${to}.new-${process.pid}`;
+  const previous = `${to}.old-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { mode: 0o755 });
+  const copied: string[] = [];
+  try {
+    for (const entry of await readdir(source, { withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const target = join(staging, entry.name);
+      await copyFile(join(source, entry.name), target);
+      await chown(target, 0, 0);
+      await chmod(target, 0o755);
+      copied.push(entry.name);
+    }
+    await chown(staging, 0, 0);
+    await chmod(staging, 0o755);
+    const hadOne = existsSync(to);
+    if (hadOne) await rename(to, previous);
+    await rename(staging, to);
+    if (hadOne) await rm(previous, { recursive: true, force: true });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  return copied.sort();
 }

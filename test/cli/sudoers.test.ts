@@ -130,5 +130,8 @@ describe('ggjobs sudoers', () => {
     const run = await runCli(['sudoers', '--handler-directory', handlers]);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('ggjobs: name the user the agent runs as with --user NAME or --user-of PATH\n');
+    const copy = await runCli(['sudoers', '--user', 'nobody', '--install-handlers', handlers]);
+    expect(copy.code).toBe(2);
+    expect(copy.stderr).toBe('ggjobs: --install-handlers goes with --apply\n');
   });
 });

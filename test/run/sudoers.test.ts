@@ -1,12 +1,12 @@
 // The sudo rule generator (pure), the checks that keep a root rule away from anything the component
 // user could change, and the run-as defaults. visudo and the real sudo are exercised in test/system/.
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { executorSchema } from '../../src/config/schema.js';
 import { parseJobDocument } from '../../src/run/document/parse.js';
 import { checkRunAsPolicy, defaultAllowedRunAsUsers, runAsPolicy } from '../../src/run/privilege.js';
-import { buildRule, checkRootOnly, removeRule } from '../../src/run/sudoers-install.js';
+import { buildRule, checkRootOnly, installHandlers, removeRule } from '../../src/run/sudoers-install.js';
 import { checkRulePath, renderSudoersRule, sudoersFileName } from '../../src/run/sudoers.js';
 import { makeTempDir, writeHandler } from './helpers.js';
 
@@ -121,6 +121,28 @@ describe('the rule inputs from the configuration', () => {
         user: 'nobody',
       }),
     ).rejects.toThrow(`handler directory ${join(a, 'gone')} does not exist`);
+  });
+
+  it('installs the shipped handlers as a root-owned copy, replacing the previous one', async () => {
+    const artifact = await makeTempDir(0o755);
+    await writeHandler(artifact, 'reboot.sh', 'exit 0', 0o700);
+    await writeHandler(artifact, 'echo.sh', 'echo "$@"', 0o700);
+    await mkdir(join(artifact, 'subdir'));
+    for (const name of ['reboot.sh', 'echo.sh']) await chown(join(artifact, name), 65_534, 65_534);
+    const target = join(await makeTempDir(0o755), 'lib', 'handlers');
+    expect(await installHandlers(artifact, target)).toEqual(['echo.sh', 'reboot.sh']);
+    for (const path of [target, join(target, 'reboot.sh')]) {
+      const facts = await stat(path);
+      expect({ uid: facts.uid, mode: facts.mode & 0o7777 }).toEqual({ uid: 0, mode: 0o755 });
+    }
+    expect(await checkRootOnly('handler directory', target)).toBeUndefined();
+
+    await writeHandler(artifact, 'new.sh', 'exit 0');
+    expect(await installHandlers(artifact, target)).toEqual(['echo.sh', 'new.sh', 'reboot.sh']);
+    expect((await readdir(join(target, '..'))).sort()).toEqual(['handlers']);
+    await expect(installHandlers(join(artifact, 'gone'), target)).rejects.toThrow(
+      `handlers to install: ${join(artifact, 'gone')} does not exist`,
+    );
   });
 
   it('removes the rule file, and says so when there is none', async () => {

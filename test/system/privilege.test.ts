@@ -36,13 +36,13 @@ let agentUser: UserAccount;
 let js: JobsStack;
 let base: string;
 let handlers: string;
-let configFile: string;
+let artifact: string;
+let componentWork: string;
 let agent:
   { child: ChildProcessWithoutNullStreams; stderr: () => string; exited: Promise<unknown> } | undefined;
 
 function executorSection() {
   return {
-    handlerDirectory: handlers,
     allowedRunAsUsers: ['root', AGENT_USER],
     allowedCommands: ['id'],
     environment: { GGJOBS_DRY_RUN: '1' },
@@ -50,13 +50,17 @@ function executorSection() {
   };
 }
 
-function run(file: string, args: string[], asAgent = false) {
+function run(
+  file: string,
+  args: string[],
+  options: { asAgent?: boolean; env?: Record<string, string> } = {},
+) {
   const res = spawnSync(file, args, {
     encoding: 'utf8',
     cwd: '/',
     timeout: 30_000,
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
-    ...(asAgent ? { uid: agentUser.uid, gid: agentUser.gid } : {}),
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...options.env },
+    ...(options.asAgent ? { uid: agentUser.uid, gid: agentUser.gid } : {}),
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
@@ -77,44 +81,59 @@ beforeAll(async () => {
     ]);
   agentUser = (await lookupUser(AGENT_USER))!;
 
-  // Root-owned, 0755 all the way up (tmpdir is sticky): the only kind of directory the rule may name.
+  // The artifact as the nucleus unpacks it: its files belong to the component user.
   base = await mkdtemp(join(tmpdir(), 'ggjobs-system-'));
   await chmod(base, 0o755);
-  handlers = join(base, 'handlers');
-  await mkdir(handlers, { mode: 0o755 });
-  await chmod(handlers, 0o755);
-  for (const name of await readdir(join(ROOT, 'handlers'))) {
-    await copyFile(join(ROOT, 'handlers', name), join(handlers, name));
-    await chmod(join(handlers, name), 0o755);
-  }
+  artifact = join(base, 'artifact', 'handlers');
+  await mkdir(artifact, { recursive: true, mode: 0o755 });
+  for (const name of await readdir(join(ROOT, 'handlers')))
+    await copyFile(join(ROOT, 'handlers', name), join(artifact, name));
   await writeFile(
-    join(handlers, 'whoami.sh'),
+    join(artifact, 'whoami.sh'),
     '#!/bin/sh\necho "uid=$(id -u) user=$USER job=$GGJOBS_JOB_ID arg1=[$1]"\n',
-    {
-      mode: 0o755,
-    },
   );
-  await chmod(join(handlers, 'whoami.sh'), 0o755);
+  for (const name of await readdir(artifact)) {
+    await chmod(join(artifact, name), 0o755);
+    await chown(join(artifact, name), agentUser.uid, agentUser.gid);
+  }
+  await chown(artifact, agentUser.uid, agentUser.gid);
+  // The component's work folder, which the nucleus gives to the component user.
+  componentWork = join(base, 'work');
+  await mkdir(componentWork, { mode: 0o700 });
+  await chown(componentWork, agentUser.uid, agentUser.gid);
+  // Where Install copies the handlers (root-owned; tmpdir above it is sticky).
+  handlers = join(base, 'installed', 'handlers');
   // A handler outside the allowed directories, executable by anyone.
   await mkdir(join(base, 'elsewhere'), { mode: 0o755 });
   await writeFile(join(base, 'elsewhere', 'x.sh'), '#!/bin/sh\nid -u\n', { mode: 0o755 });
   await chmod(join(base, 'elsewhere', 'x.sh'), 0o755);
 
-  configFile = join(base, 'rule-config.yaml');
-  await writeFile(configFile, stringify({ executor: executorSection() }));
-  const applied = run(process.execPath, [
-    join(ROOT, 'bin/ggjobs.js'),
-    'sudoers',
-    '--apply',
-    '--component',
-    COMPONENT,
-    '--user',
-    AGENT_USER,
-    '--config',
-    configFile,
-  ]);
+  // What the recipe's Install step runs (as root), with the environment its Setenv gives.
+  const applied = run(
+    process.execPath,
+    [
+      join(ROOT, 'bin/ggjobs.js'),
+      'sudoers',
+      '--apply',
+      '--component',
+      COMPONENT,
+      '--user-of',
+      componentWork,
+      '--install-handlers',
+      artifact,
+    ],
+    {
+      env: {
+        GGJOBS_EXECUTOR_CONFIG: JSON.stringify(executorSection()),
+        GGJOBS_DEFAULT_HANDLER_DIRECTORY: handlers,
+      },
+    },
+  );
   expect(applied.stderr).toBe('');
-  expect(applied).toMatchObject({ code: 0, stdout: `installed ${RULE} (checked with visudo -cf)\n` });
+  expect(applied).toMatchObject({
+    code: 0,
+    stdout: `installed 9 handlers into ${handlers} (owned by root)\ninstalled ${RULE} (checked with visudo -cf)\n`,
+  });
 
   js = await startJobsStack();
   await js.createThing(THING, [SITE_GROUP]);
@@ -147,6 +166,7 @@ afterAll(async () => {
   expect(off).toMatchObject({ code: 0, stdout: `executor.sudo is false: removed ${RULE}\n` });
   expect(existsSync(RULE)).toBe(false);
   if (base) await rm(base, { recursive: true, force: true });
+  expect(run('/usr/sbin/visudo', ['-c']).code).toBe(0);
 });
 
 /** `ggjobs start` as the unprivileged user, for job `jobId`, with its own state directory. */
@@ -155,7 +175,9 @@ async function startAgent(jobId: string): Promise<void> {
   await mkdir(work, { mode: 0o700 });
   await chown(work, agentUser.uid, agentUser.gid);
   const file = join(work, 'ggjobs.yaml');
-  await writeFile(file, stringify(deviceConfig(js, work, handlers, { jobId, executor: executorSection() })));
+  // handlerDirectory unset: the agent uses GGJOBS_DEFAULT_HANDLER_DIRECTORY, as the recipe's Run step sets it.
+  const { executor: _executor, ...config } = deviceConfig(js, work, handlers, { jobId });
+  await writeFile(file, stringify({ ...config, executor: executorSection() }));
   await chmod(file, 0o644);
   const child = spawn(process.execPath, [join(ROOT, 'bin/ggjobs.js'), 'start', '--config', file], {
     cwd: ROOT,
@@ -168,6 +190,7 @@ async function startAgent(jobId: string): Promise<void> {
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_EC2_METADATA_DISABLED: 'true',
+      GGJOBS_DEFAULT_HANDLER_DIRECTORY: handlers,
     },
   });
   let stderr = '';
@@ -211,21 +234,41 @@ describe('the generated sudo rule', () => {
     );
   });
 
+  it('is refused for the artifact folder itself, which the component user owns', () => {
+    const refused = run(process.execPath, [
+      join(ROOT, 'bin/ggjobs.js'),
+      'sudoers',
+      '--user',
+      AGENT_USER,
+      '--handler-directory',
+      artifact,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `ggjobs: handler directory ${artifact} is owned by uid ${agentUser.uid}; it must be owned by root (else ${AGENT_USER} could add files and run them as root)\n`,
+    );
+    expect(run('/usr/bin/stat', ['-c', '%U %a', handlers, join(handlers, 'reboot.sh')]).stdout).toBe(
+      'root 755\nroot 755\n',
+    );
+  });
+
   it('lets the agent user run a shell or a handler outside the directories as root: never', () => {
-    const shell = run('/usr/bin/sudo', ['-n', '-u', 'root', '/bin/sh', '-c', 'id -u'], true);
+    const shell = run('/usr/bin/sudo', ['-n', '-u', 'root', '/bin/sh', '-c', 'id -u'], { asAgent: true });
     expect(shell.code).toBe(1);
     expect(shell.stdout).toBe('');
     expect(shell.stderr).toMatch(/password is required|not allowed/);
-    const outside = run('/usr/bin/sudo', ['-n', '-u', 'root', '--', join(base, 'elsewhere', 'x.sh')], true);
+    const outside = run('/usr/bin/sudo', ['-n', '-u', 'root', '--', join(base, 'elsewhere', 'x.sh')], {
+      asAgent: true,
+    });
     expect(outside.code).toBe(1);
     expect(outside.stdout).toBe('');
-    const asNobody = run('/usr/bin/sudo', ['-n', '-u', 'nobody', '--', join(handlers, 'whoami.sh')], true);
+    const asNobody = run('/usr/bin/sudo', ['-n', '-u', 'nobody', '--', join(handlers, 'whoami.sh')], {
+      asAgent: true,
+    });
     expect(asNobody.code).toBe(1);
-    const allowed = run(
-      '/usr/bin/sudo',
-      ['-n', '-u', 'root', '--', join(handlers, 'whoami.sh'), 'root'],
-      true,
-    );
+    const allowed = run('/usr/bin/sudo', ['-n', '-u', 'root', '--', join(handlers, 'whoami.sh'), 'root'], {
+      asAgent: true,
+    });
     expect(allowed).toMatchObject({ code: 0 });
     expect(allowed.stdout).toMatch(/^uid=0 /);
   });

@@ -18,6 +18,7 @@ interface SudoersOptions {
   user?: string;
   userOf?: string;
   handlerDirectory?: string;
+  installHandlers?: string;
   apply?: boolean;
   remove?: boolean;
   directory?: string;
@@ -67,6 +68,10 @@ export function registerSudoers(program: Command, io: CliIo, result: CommandResu
       'handler directory when executor.handlerDirectory is unset (default $GGJOBS_DEFAULT_HANDLER_DIRECTORY)',
     )
     .option(
+      '--install-handlers <dir>',
+      'with --apply: first copy the handlers in DIR into the handler directory, owned by root',
+    )
+    .option(
       '--apply',
       'write the rule into /etc/sudoers.d after visudo -cf accepts it (remove it when executor.sudo is false)',
     )
@@ -89,6 +94,17 @@ export function registerSudoers(program: Command, io: CliIo, result: CommandResu
           parsed.error.issues.map((i) => `executor.${i.path.join('.')}: ${i.message}`).join('\n'),
         );
       const executor = parsed.data;
+      const defaultHandlerDirectory =
+        options.handlerDirectory ?? process.env.GGJOBS_DEFAULT_HANDLER_DIRECTORY;
+      if (options.installHandlers) {
+        if (!options.apply) throw new UsageError('--install-handlers goes with --apply');
+        if (!defaultHandlerDirectory)
+          throw new UsageError(
+            '--install-handlers needs --handler-directory (or $GGJOBS_DEFAULT_HANDLER_DIRECTORY)',
+          );
+        const copied = await install.installHandlers(options.installHandlers, defaultHandlerDirectory);
+        io.stdout(`installed ${copied.length} handlers into ${defaultHandlerDirectory} (owned by root)\n`);
+      }
       if (options.apply && !executor.sudo) {
         const removed = await install.removeRule(fileName, options.directory);
         io.stdout(
@@ -105,7 +121,7 @@ export function registerSudoers(program: Command, io: CliIo, result: CommandResu
         executor,
         component: options.component,
         user,
-        defaultHandlerDirectory: options.handlerDirectory ?? process.env.GGJOBS_DEFAULT_HANDLER_DIRECTORY,
+        defaultHandlerDirectory,
       });
       for (const warning of rule.warnings) io.stderr(`ggjobs sudoers: ${warning}\n`);
       if (!options.apply) {
