@@ -211,7 +211,16 @@ export const executorSchema = z
      *  Install step writes the matching rule, and removes it when this is false. */
     sudo: boolField.default(true),
   })
-  .strict();
+  .strict()
+  .refine(
+    // Only once both are valid names: a bad name already has its own message.
+    (e) =>
+      typeof e.defaultRunAsUser !== 'string' ||
+      !USER_NAME_PATTERN.test(e.defaultRunAsUser) ||
+      !Array.isArray(e.allowedRunAsUsers) ||
+      e.allowedRunAsUsers.includes(e.defaultRunAsUser),
+    { error: 'must be one of executor.allowedRunAsUsers', path: ['defaultRunAsUser'] },
+  );
 
 export const configSchema = z
   .object({

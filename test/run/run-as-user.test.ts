@@ -138,6 +138,13 @@ describe('executor.allowedRunAsUsers and defaultRunAsUser', () => {
     }
   });
 
+  it('refuses a defaultRunAsUser that allowedRunAsUsers does not list', () => {
+    const result = executorSchema.safeParse({ allowedRunAsUsers: ['root'], defaultRunAsUser: 'nobody' });
+    expect(result.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'defaultRunAsUser: must be one of executor.allowedRunAsUsers',
+    ]);
+  });
+
   it('names the field when the configuration holds something that is not a user name', () => {
     const result = executorSchema.safeParse({
       allowedRunAsUsers: ['root', 'bad user'],
