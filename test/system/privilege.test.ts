@@ -5,7 +5,7 @@
 // the AWS-Reboot (reboot.sh in dry-run mode) and AWS-Install-Application (dry run) documents, unchanged,
 // SUCCEED; and the user cannot use the rule for anything else (`sudo -n -u root /bin/sh`).
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,7 @@ beforeAll(async () => {
     join(artifact, 'whoami.sh'),
     '#!/bin/sh\necho "uid=$(id -u) user=$USER job=$GGJOBS_JOB_ID arg1=[$1]"\n',
   );
+  await writeFile(join(artifact, 'sleeper.sh'), '#!/bin/sh\nexec sleep 3131\n');
   for (const name of await readdir(artifact)) {
     await chmod(join(artifact, name), 0o755);
     await chown(join(artifact, name), agentUser.uid, agentUser.gid);
@@ -132,7 +133,7 @@ beforeAll(async () => {
   expect(applied.stderr).toBe('');
   expect(applied).toMatchObject({
     code: 0,
-    stdout: `installed 9 handlers into ${handlers} (owned by root)\ninstalled ${RULE} (checked with visudo -cf)\n`,
+    stdout: `installed 10 handlers into ${handlers} (owned by root)\ninstalled ${RULE} (checked with visudo -cf)\n`,
   });
 
   js = await startJobsStack();
@@ -331,6 +332,39 @@ describe(`ggjobs start as the unprivileged user ${AGENT_USER}`, () => {
     expect(execution.statusDetails?.detailsMap?.stdout).toBe(
       'dry run: would run: apt-get install -y mosquitto-clients htop',
     );
+  });
+
+  it('stops a root step that times out, leaving nothing running', async () => {
+    const sleeping = () =>
+      readdirSync('/proc')
+        .filter((e) => /^\d+$/.test(e))
+        .some((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\u00003131\u0000';
+          } catch {
+            return false;
+          }
+        });
+    await createJob('sys-timeout', {
+      version: '1.0',
+      steps: [
+        {
+          action: {
+            name: 'Sleep',
+            type: 'runHandler',
+            input: { handler: 'sleeper.sh' },
+            runAsUser: 'root',
+            timeoutSeconds: 2,
+          },
+        },
+      ],
+    });
+    await startAgent('sys-timeout');
+    await waitFor('the step to be running as root', sleeping, WAIT_MS, 50);
+    const execution = await finalExecution('sys-timeout');
+    expect(execution.status).toBe('FAILED');
+    expect(execution.statusDetails?.detailsMap?.reason).toBe('step "Sleep" timed out after 2s');
+    await waitFor('the root sleep to be gone', () => !sleeping(), 15_000, 100);
   });
 
   it('FAILS a step the rule does not cover, saying which rule to fix', async () => {
