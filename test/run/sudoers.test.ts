@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { executorSchema } from '../../src/config/schema.js';
 import { parseJobDocument } from '../../src/run/document/parse.js';
 import { checkRunAsPolicy, defaultAllowedRunAsUsers, runAsPolicy } from '../../src/run/privilege.js';
+import { checkPrivilegeSetup } from '../../src/run/privilege-check.js';
 import { buildRule, checkRootOnly, installHandlers, removeRule } from '../../src/run/sudoers-install.js';
 import { checkRulePath, renderSudoersRule, sudoersFileName } from '../../src/run/sudoers.js';
 import { makeTempDir, writeHandler } from './helpers.js';
@@ -185,5 +186,54 @@ describe('run-as defaults and the document check', () => {
       reason:
         'steps[0].action.runAsUser: runAsUser "pi" is not allowed on this device; executor.allowedRunAsUsers is [root, ggc_user]',
     });
+  });
+});
+
+describe('checkPrivilegeSetup (for ggjobs doctor)', () => {
+  const ggc = { name: 'ggc_user', uid: 1000, gid: 1000, home: '/home/ggc_user' };
+  const root = { name: 'root', uid: 0, gid: 0, home: '/root' };
+
+  it('says what will happen to steps for other users', async () => {
+    const dir = await makeTempDir(0o755);
+    await writeHandler(dir, 'reboot.sh', 'exit 0', 0o755);
+    const config = executorSchema.parse({});
+    const asked: string[] = [];
+    const deps = {
+      findSudo: async () => '/usr/bin/sudo' as string | undefined,
+      checkSudoAllows: async (_sudo: string, user: string, file: string) => {
+        asked.push(`${user} ${file}`);
+        return { ok: false as const, detail: 'sudo: a password is required' };
+      },
+    };
+    expect(await checkPrivilegeSetup(config, ggc, dir, false, deps)).toEqual([
+      { ok: true, message: 'steps run as ggc_user only (executor.allowedRunAsUsers is [ggc_user])' },
+    ]);
+    expect(await checkPrivilegeSetup(config, root, dir, true, deps)).toEqual([
+      { ok: true, message: 'steps run as root only (executor.allowedRunAsUsers is [root])' },
+    ]);
+    expect(await checkPrivilegeSetup(config, ggc, dir, true, deps)).toEqual([
+      {
+        ok: false,
+        message: `sudo does not let ggc_user run ${dir}/reboot.sh as root (sudo: a password is required): redeploy the component or run \`ggjobs sudoers --apply\` as root`,
+      },
+    ]);
+    expect(asked).toEqual([`root ${dir}/reboot.sh`]);
+    expect(
+      await checkPrivilegeSetup(config, ggc, dir, true, { ...deps, findSudo: async () => undefined }),
+    ).toEqual([
+      {
+        ok: false,
+        message:
+          'steps as root will fail: sudo is not installed; install it and redeploy the component so its Install step writes the rule',
+      },
+    ]);
+    const noSudo = executorSchema.parse({ sudo: false });
+    expect((await checkPrivilegeSetup(noSudo, ggc, dir, true, deps))[0]?.message).toBe(
+      'steps as root will fail: ggjobs runs as ggc_user and executor.sudo is false (executor.allowedRunAsUsers is [root, ggc_user])',
+    );
+    const allowing = { ...deps, checkSudoAllows: async () => ({ ok: true as const }) };
+    expect(await checkPrivilegeSetup(config, ggc, dir, true, allowing)).toEqual([
+      { ok: true, message: `sudo lets ggc_user run handlers (${dir}/reboot.sh) as root` },
+    ]);
   });
 });
