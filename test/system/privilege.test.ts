@@ -44,7 +44,7 @@ let agent:
 function executorSection() {
   return {
     allowedRunAsUsers: ['root', AGENT_USER],
-    allowedCommands: ['id'],
+    allowedCommands: ['id', 'logger'],
     environment: { GGJOBS_DRY_RUN: '1' },
     killGraceSeconds: '2',
   };
@@ -140,15 +140,17 @@ beforeAll(async () => {
   await js.createThing(THING, [SITE_GROUP]);
 });
 
-afterEach(async () => {
-  if (agent) {
-    agent.child.kill('SIGTERM');
-    const bound = setTimeout(() => agent?.child.kill('SIGKILL'), 20_000);
-    await agent.exited;
-    clearTimeout(bound);
-    agent = undefined;
-  }
-});
+async function stopAgent(): Promise<void> {
+  if (!agent) return;
+  const { child, exited } = agent;
+  agent = undefined;
+  child.kill('SIGTERM');
+  const bound = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(bound);
+}
+
+afterEach(stopAgent);
 
 afterAll(async () => {
   await js?.close();
@@ -332,6 +334,46 @@ describe(`ggjobs start as the unprivileged user ${AGENT_USER}`, () => {
     expect(execution.statusDetails?.detailsMap?.stdout).toBe(
       'dry run: would run: apt-get install -y mosquitto-clients htop',
     );
+  });
+
+  it('runs AWS-Remove/Start/Stop/Restart-Application (dry run) and AWS-Run-Command unchanged', async () => {
+    const service = (action: string, names: string[]) =>
+      new RegExp(
+        `^${names.map((n) => `dry run: would run: (systemctl ${action} ${n}|service ${n} ${action}|rc-service ${n} ${action}|/etc/init.d/${n} ${action})`).join('\\s+')}$`,
+      );
+    const restart = structuredClone(managedTemplateDocuments['AWS-Restart-Application']) as {
+      steps: Array<{ action: { input: { path: string } } }>;
+    };
+    // The fixture names a site directory; the template's own default is the handler directory.
+    restart.steps[0]!.action.input.path = 'default';
+    const cases: Array<[string, unknown, RegExp]> = [
+      [
+        'AWS-Remove-Application',
+        managedTemplateDocuments['AWS-Remove-Application'],
+        /^dry run: would run: apt-get remove -y telnet$/,
+      ],
+      [
+        'AWS-Start-Application',
+        managedTemplateDocuments['AWS-Start-Application'],
+        service('start', ['sensor-bridge', 'telemetry-uplink']),
+      ],
+      [
+        'AWS-Stop-Application',
+        managedTemplateDocuments['AWS-Stop-Application'],
+        service('stop', ['telemetry-uplink']),
+      ],
+      ['AWS-Restart-Application', restart, service('restart', ['sensor-bridge'])],
+      ['AWS-Run-Command', managedTemplateDocuments['AWS-Run-Command'], /^$/],
+    ];
+    for (const [template, document, stdout] of cases) {
+      const jobId = `sys-${template.toLowerCase().replace(/^aws-/, '')}`;
+      await createJob(jobId, { ...(document as object), includeStdOut: 'true' });
+      await startAgent(jobId);
+      const execution = await finalExecution(jobId);
+      expect(execution.status, `${template}: ${JSON.stringify(execution.statusDetails)}`).toBe('SUCCEEDED');
+      expect(execution.statusDetails?.detailsMap?.stdout ?? '', template).toMatch(stdout);
+      await stopAgent();
+    }
   });
 
   it('stops a root step that times out, leaving nothing running', async () => {
