@@ -190,6 +190,11 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
   let reason = outcome.reason;
   if (reason && user.switchTo && result.startError?.code === 'EACCES')
     reason += ` (runAsUser "${step.runAsUser}" must be able to read and execute it)`;
+  // sudo itself refused after the -l check passed (e.g. a rule without the GGJOBS_* env_keep).
+  const sudoSaid =
+    sudo && result.exitCode === 1 ? /^sudo: .*/.exec(result.stderr.trimStart())?.[0] : undefined;
+  if (sudo && sudoSaid)
+    reason = sudoRefusedReason(label, sudo.user, file, rt.agent.name, sudoSaid.slice(0, 200));
   return { ok: outcome.ok, reason, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -39,6 +39,7 @@ if [ "$2" = -l ]; then
   if [ -e '${bin}/REFUSE' ]; then echo 'sudo: a password is required' >&2; exit 1; fi
   exit 0
 fi
+if [ -e '${bin}/ENVREFUSE' ]; then echo 'sudo: sorry, you are not allowed to set the following environment variables: GGJOBS_JOB_ID' >&2; exit 1; fi
 env | sort > '${envLog}'
 while [ "$1" != -- ]; do shift; done
 shift
@@ -118,6 +119,20 @@ describe('a non-root agent running a step as root through sudo', () => {
         'or run `ggjobs sudoers --apply` as root',
     );
     expect(existsSync(marker)).toBe(false);
+  });
+
+  it('says so when sudo refuses at run time although -l allowed it (a rule without env_keep)', async () => {
+    const dir = await makeTempDir(0o755);
+    const handler = await writeHandler(dir, 'x.sh', 'exit 0', 0o755);
+    await writeHandler(bin, 'ENVREFUSE', '');
+    const run = componentRunner({ handlerDirectory: dir });
+    const outcome = await run(handlerDocument('x.sh', [], { runAsUser: 'root' }), recordingContext().context);
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.statusDetails.reason).toMatch(
+      new RegExp(
+        `^step "Run": sudo does not allow "ggc_user" to run ${handler} as "root" \\(sudo: sorry, you are not allowed to set the following environment variables: GGJOBS_JOB_ID\\); the rule in /etc/sudoers.d/ggjobs-\\* is missing or older`,
+      ),
+    );
   });
 
   it('FAILS the step saying that sudo is missing and how to fix it', async () => {
