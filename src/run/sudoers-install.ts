@@ -152,6 +152,7 @@ export async function installRule(rule: BuiltRule, directory = SUDOERS_DIRECTORY
     };
   const target = join(directory, rule.fileName);
   const temp = join(directory, `.${rule.fileName}.${process.pid}.tmp`);
+  await unlink(temp).catch(() => {}); // left by an earlier run that was killed with the same pid
   try {
     await writeFile(temp, rule.text, { mode: 0o440, flag: 'wx' });
     await chmod(temp, 0o440);
