@@ -3,9 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Tests that need a system package (mosquitto) run in `npm run test:interop` (vitest.interop.config.ts),
-    // so `npm test` passes on a machine set up by `npm ci` alone.
-    exclude: ['**/node_modules/**', 'test/**/*.interop.test.ts'],
+    // Tests that need a system package run in their own scripts, so `npm test` passes on a machine set
+    // up by `npm ci` alone: mosquitto in `npm run test:interop` (vitest.interop.config.ts), sudo and a
+    // second user in `npm run test:system` (vitest.system.config.ts, test/system/).
+    exclude: ['**/node_modules/**', 'test/**/*.interop.test.ts', 'test/system/**'],
     // Integration tests start brokers, HTTP servers and child processes on loopback.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -82,6 +82,11 @@ export class JobAbortedError extends GgjobsError {
   }
 }
 
+// --- privilege separation (`ggjobs sudoers`, exit 1) ---
+/** The sudo rule cannot be generated safely (a writable handler directory, an unknown user) or visudo
+ *  rejected it; nothing was changed. */
+export class SudoersError extends declare('GGJOBS_ERR_SUDOERS') {}
+
 // --- greengrass ---
 export class GreengrassIpcError extends declare('GGJOBS_ERR_GREENGRASS_IPC') {}
 

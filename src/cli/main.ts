@@ -10,6 +10,7 @@ import { registerEnroll } from './commands/enroll.js';
 import { registerLocal } from './commands/local.js';
 import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
+import { registerSudoers } from './commands/sudoers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export function packageVersion(): string {
@@ -57,6 +58,7 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
   registerDemo(program, io, result);
   registerStatus(program, io, result);
   registerDiagnostics(program, io, result);
+  registerSudoers(program, io, result);
   return program;
 }
 

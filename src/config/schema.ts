@@ -183,12 +183,19 @@ const absolutePath = z
   .string({ error: 'must be an absolute path' })
   .refine((p) => p.startsWith('/') && !p.includes('\0'), { error: 'must be an absolute path' });
 
+/** A POSIX account name as useradd and sudoers accept it without quoting. */
+export const USER_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
+const userNameField = patternField(
+  USER_NAME_PATTERN,
+  'a user name (1-32 of [A-Za-z0-9_.-], not starting with "-" or ".")',
+);
+
 export const executorSchema = z
   .object({
     /** Where runHandler looks for handlers when `path` is "default" or absent. */
     handlerDirectory: z.string().min(1).optional(),
     /** Directories a runHandler `path` may name (compared after realpath); unset = [handlerDirectory].
-     *  The default handler directory is always allowed. */
+     *  The default handler directory is always allowed. The generated sudo rule covers exactly these. */
     handlerDirectories: z.array(absolutePath).optional(),
     /** Where download steps may write; unset = [<stateDirectory>/downloads] (created 0700). */
     downloadDirectories: z.array(absolutePath).optional(),
@@ -210,8 +217,25 @@ export const executorSchema = z
         z.string().refine((v) => !v.includes('\0'), { error: 'must not contain NUL characters' }),
       )
       .default({}),
+    /** Users a step may run as (runAsUser). Default: under Greengrass ["root", the agent's user];
+     *  standalone, the agent's user (and root when the agent is root). Others are REJECTED. */
+    allowedRunAsUsers: z.array(userNameField).optional(),
+    /** The user for steps with an empty runAsUser; default the agent's user. */
+    defaultRunAsUser: userNameField.optional(),
+    /** A non-root agent runs steps as other allowed users through `sudo -n -u USER --`; the component's
+     *  Install step writes the matching rule, and removes it when this is false. */
+    sudo: boolField.default(true),
   })
-  .strict();
+  .strict()
+  .refine(
+    // Only once both are valid names: a bad name already has its own message.
+    (e) =>
+      typeof e.defaultRunAsUser !== 'string' ||
+      !USER_NAME_PATTERN.test(e.defaultRunAsUser) ||
+      !Array.isArray(e.allowedRunAsUsers) ||
+      e.allowedRunAsUsers.includes(e.defaultRunAsUser),
+    { error: 'must be one of executor.allowedRunAsUsers', path: ['defaultRunAsUser'] },
+  );
 
 export const configSchema = z
   .object({

@@ -11,6 +11,7 @@ export {
 } from './document/schema.js';
 export { DEFAULT_LANG, SAFE_PATH } from './environment.js';
 export { bundledHandlerDirectory, defaultHandlerDirectory } from './handler-resolution.js';
+export { checkPrivilegeSetup, type PrivilegeFinding } from './privilege-check.js';
 export { createJobRunner, type JobRunnerDeps } from './runner.js';
 export type { FinalStatus, JobContext, JobOutcome, RunJob, StatusDetails, StepStart } from './types.js';
 export type { UserAccount } from './users.js';

@@ -12,12 +12,14 @@
 // not empty); resumedFromStep (when the execution resumed after a restart).
 import type { ExecutorConfig } from '../config/schema.js';
 import { JobAbortedError } from '../errors.js';
+import { hasGreengrassIpc } from '../config/env.js';
 import { checkCommandPolicy } from './command-resolution.js';
 import { parseJobDocument } from './document/parse.js';
 import type { JobPlan, PlannedStep } from './document/schema.js';
 import { type DownloadPolicy, downloadDirectoriesOf } from './download-policy.js';
 import { defaultHandlerDirectory } from './handler-resolution.js';
 import { preflight } from './preflight.js';
+import { checkRunAsPolicy, runAsPolicy } from './privilege.js';
 import { runStep, type StepResult, type StepRuntime, stepLabel } from './steps.js';
 import type { JobContext, JobOutcome, RunJob, StatusDetails, StepStart } from './types.js';
 import { currentIdentity, type LookupUser, lookupUser, type UserAccount } from './users.js';
@@ -26,11 +28,16 @@ export interface JobRunnerDeps {
   /** Who ggjobs runs as (default: the process's user); lets tests exercise the non-root rules. */
   agent?: UserAccount;
   lookupUser?: LookupUser;
+  /** Whether ggjobs runs as a Greengrass component (default: the nucleus' IPC variables are set);
+   *  decides the default executor.allowedRunAsUsers. */
+  underGreengrass?: boolean;
   /** The agent's LANG (default process.env.LANG); passed on when it is a plain locale name. */
   agentLang?: string;
   fetch?: typeof fetch;
   /** The agent's stateDirectory: the default download directory is <stateDirectory>/downloads. */
   stateDirectory?: string;
+  /** Finds sudo (default: on the fixed system PATH); lets tests stand in a recording sudo. */
+  findSudo?: () => Promise<string | undefined>;
 }
 
 export function createJobRunner(config: ExecutorConfig, deps: JobRunnerDeps = {}): RunJob {
@@ -41,12 +48,15 @@ export function createJobRunner(config: ExecutorConfig, deps: JobRunnerDeps = {}
     directories: downloadDirectoriesOf(config.downloadDirectories, deps.stateDirectory ?? 'state'),
     allowFileUrls: config.allowFileUrls,
   };
+  const runAs = runAsPolicy(config, agent, deps.underGreengrass ?? hasGreengrassIpc(process.env));
   return async function runJob(document: unknown, context: JobContext): Promise<JobOutcome> {
     throwIfAborted(context);
     const parsed = parseJobDocument(document);
     if (!parsed.ok) return rejected(context, parsed.reason);
     const policy = checkCommandPolicy(parsed.plan, config.allowedCommands);
     if (!policy.ok) return rejected(context, policy.reason);
+    const users = checkRunAsPolicy(parsed.plan, runAs);
+    if (!users.ok) return rejected(context, users.reason);
     // Nothing runs unless every step stays inside the allowlists (on a resume too: the device or
     // its configuration may have changed while it was down).
     const allowed = await preflight(parsed.plan, {
@@ -62,9 +72,11 @@ export function createJobRunner(config: ExecutorConfig, deps: JobRunnerDeps = {}
       handlerDirectories,
       download,
       agent,
+      runAs,
       lookupUser: deps.lookupUser ?? lookupUser,
       agentLang: deps.agentLang ?? process.env.LANG,
       fetch: deps.fetch,
+      findSudo: deps.findSudo,
       context,
     };
     return runPlan(parsed.plan, runtime, context);

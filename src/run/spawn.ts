@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { OutputTail } from './output-tail.js';
 import { ProgressLineScanner } from './progress-lines.js';
+import { type Invocation, sudoInvocation } from './sudo.js';
 
 export interface ProcessRequest {
   file: string;
@@ -19,6 +20,8 @@ export interface ProcessRequest {
   cwd: string;
   uid?: number;
   gid?: number;
+  /** Run through sudo as this user (a non-root agent); the process group is then sudo's. */
+  sudo?: { path: string; user: string };
   timeoutMs: number;
   killGraceMs: number;
   signal: AbortSignal;
@@ -68,7 +71,8 @@ export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
 
   let child: ChildProcess;
   try {
-    child = spawn(req.file, [...req.args], {
+    const command = commandToSpawn(req);
+    child = spawn(command.file, command.args, {
       cwd: req.cwd,
       env: req.env,
       uid: req.uid,
@@ -146,6 +150,12 @@ export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
     clearTimeout(timer);
     req.signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** What actually gets spawned for `req`: its file and args, or sudo running them as another user. */
+export function commandToSpawn(req: Pick<ProcessRequest, 'file' | 'args' | 'env' | 'sudo'>): Invocation {
+  if (!req.sudo) return { file: req.file, args: [...req.args] };
+  return sudoInvocation(req.sudo.path, req.sudo.user, req.file, req.args, req.env);
 }
 
 /** SIGTERM to the group, SIGKILL after `graceMs`, then wait (bounded) until no live member is left. */

@@ -18,7 +18,9 @@ import {
 } from './download-policy.js';
 import { buildChildEnvironment } from './environment.js';
 import { describeFsError, resolveHandler } from './handler-resolution.js';
+import { effectiveRunAsUser, type RunAsPolicy } from './privilege.js';
 import { type ProcessResult, runProcess } from './spawn.js';
+import { checkSudoAllows, findSudo, sudoMissingReason, sudoRefusedReason } from './sudo.js';
 import type { JobContext } from './types.js';
 import { type LookupUser, resolveRunUser, type UserAccount } from './users.js';
 
@@ -30,9 +32,12 @@ export interface StepRuntime {
   handlerDirectories: readonly string[];
   download: DownloadPolicy;
   agent: UserAccount;
+  /** executor.allowedRunAsUsers / defaultRunAsUser / sudo with their defaults applied. */
+  runAs: RunAsPolicy;
   lookupUser: LookupUser;
   agentLang?: string;
   fetch?: typeof fetch;
+  findSudo?: () => Promise<string | undefined>;
   context: JobContext;
 }
 
@@ -82,13 +87,24 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
   });
   const timeoutSeconds = step.timeoutSeconds ?? rt.config.defaultStepTimeoutSeconds;
 
-  const needsLookup = step.runAsUser !== '' && step.runAsUser !== rt.agent.name;
-  const account = needsLookup ? await rt.lookupUser(step.runAsUser) : undefined;
-  const user = resolveRunUser(step.runAsUser, rt.agent, account, step.name);
+  // Re-checked here so a runner used without the document-level check cannot run as anyone else.
+  const runAs = effectiveRunAsUser(step.runAsUser, rt.runAs);
+  if (!rt.runAs.allowed.includes(runAs))
+    return refuse(
+      `${label}: runAsUser "${runAs}" is not in executor.allowedRunAsUsers (${rt.runAs.allowed.join(', ')})`,
+    );
+  const needsLookup = runAs !== rt.agent.name;
+  const account = needsLookup ? await rt.lookupUser(runAs) : undefined;
+  const user = resolveRunUser(runAs, rt.agent, account, step.name, rt.runAs.sudo);
   if (!user.ok) return refuse(user.reason);
 
   const action = step.action;
   if (action.type === 'download') {
+    if (user.sudoAs)
+      return refuse(
+        `${label}: a download step cannot write a file as runAsUser "${runAs}" when ggjobs runs as "${rt.agent.name}"; ` +
+          'leave runAsUser empty or use the download-file.sh handler (it runs through sudo)',
+      );
     // Checked again right before writing: the preflight ran before the earlier steps.
     const urlProblem = checkDownloadUrl(action.url, rt.download);
     if (urlProblem) return refuse(`${label}: ${urlProblem}`);
@@ -156,17 +172,30 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     args = action.argv.slice(1);
   }
 
+  let sudo: { path: string; user: string } | undefined;
+  if (user.sudoAs) {
+    const path = await (rt.findSudo ?? findSudo)();
+    if (!path) return refuse(sudoMissingReason(label, user.sudoAs, rt.agent.name));
+    const allowed = await checkSudoAllows(path, user.sudoAs, file, args);
+    if (!allowed.ok)
+      return refuse(sudoRefusedReason(label, user.sudoAs, file, rt.agent.name, allowed.detail));
+    sudo = { path, user: user.sudoAs };
+  }
+
   rt.context.log.info(
-    { step: step.name, index: step.index, file, user: user.account.name },
+    { step: step.name, index: step.index, file, user: user.account.name, sudo: sudo !== undefined },
     'step process starting',
   );
   const result = await runProcess({
     file,
     args,
     env,
-    cwd: await workingDirectory(user.account.home),
+    // Through sudo the agent itself must be able to enter the directory (root's home is 0700), and
+    // sudo keeps it: such steps start in "/".
+    cwd: sudo ? '/' : await workingDirectory(user.account.home),
     uid: user.switchTo?.uid,
     gid: user.switchTo?.gid,
+    sudo,
     timeoutMs: timeoutSeconds * 1000,
     killGraceMs: rt.config.killGraceSeconds * 1000,
     signal: rt.context.signal,
@@ -184,6 +213,11 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
   let reason = outcome.reason;
   if (reason && user.switchTo && result.startError?.code === 'EACCES')
     reason += ` (runAsUser "${step.runAsUser}" must be able to read and execute it)`;
+  // sudo itself refused after the -l check passed (e.g. a rule without the GGJOBS_* env_keep).
+  const sudoSaid =
+    sudo && result.exitCode === 1 ? /^sudo: .*/.exec(result.stderr.trimStart())?.[0] : undefined;
+  if (sudo && sudoSaid)
+    reason = sudoRefusedReason(label, sudo.user, file, rt.agent.name, sudoSaid.slice(0, 200));
   return { ok: outcome.ok, reason, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -54,31 +54,40 @@ export function parsePasswd(text: string, name: string): UserAccount | undefined
 }
 
 export type RunUser =
-  /** `switchTo` is set when the process must be started with another uid/gid. */
-  { ok: true; account: UserAccount; switchTo?: { uid: number; gid: number } } | { ok: false; reason: string };
+  | {
+      ok: true;
+      account: UserAccount;
+      /** Set when a root agent starts the process with another uid/gid itself. */
+      switchTo?: { uid: number; gid: number };
+      /** Set when a non-root agent must go through `sudo -n -u <sudoAs> --`. */
+      sudoAs?: string;
+    }
+  | { ok: false; reason: string };
 
 /**
- * The Device Client runs steps through `sudo -u USER`; ggjobs starts the process with the user's uid/gid
- * directly (supplementary groups are dropped). Only root can do that, so a non-root agent runs steps
- * as itself and refuses any other runAsUser instead of silently ignoring it.
+ * How a step becomes `user` (already resolved from runAsUser/defaultRunAsUser and checked against
+ * executor.allowedRunAsUsers). The agent's own user needs nothing; a root agent starts the process
+ * with the user's uid/gid directly (supplementary groups are dropped); any other agent goes through
+ * sudo, as the AWS IoT Device Client does, when executor.sudo allows it, and refuses otherwise.
  */
 export function resolveRunUser(
-  runAsUser: string,
+  user: string,
   agent: UserAccount,
   account: UserAccount | undefined,
   stepName: string,
+  sudo = false,
 ): RunUser {
-  if (runAsUser === '' || runAsUser === agent.name) return { ok: true, account: agent };
+  if (user === '' || user === agent.name) return { ok: true, account: agent };
   if (!account)
     return {
       ok: false,
-      reason: `step "${stepName}": runAsUser "${runAsUser}" does not exist on this device`,
+      reason: `step "${stepName}": runAsUser "${user}" does not exist on this device`,
     };
   if (account.uid === agent.uid) return { ok: true, account };
-  if (agent.uid !== 0)
-    return {
-      ok: false,
-      reason: `step "${stepName}": runAsUser "${runAsUser}" needs ggjobs to run as root; it runs as "${agent.name}" (uid ${agent.uid})`,
-    };
-  return { ok: true, account, switchTo: { uid: account.uid, gid: account.gid } };
+  if (agent.uid === 0) return { ok: true, account, switchTo: { uid: account.uid, gid: account.gid } };
+  if (sudo) return { ok: true, account, sudoAs: account.name };
+  return {
+    ok: false,
+    reason: `step "${stepName}": runAsUser "${user}" needs ggjobs to run as root or executor.sudo to be true; it runs as "${agent.name}" (uid ${agent.uid}) with executor.sudo false`,
+  };
 }

@@ -214,6 +214,7 @@ describe('ggjobs doctor', () => {
   it('checks every executor.handlerDirectories entry when the configuration has one, else the one directory', () => {
     const base = {
       allowFileUrls: false,
+      sudo: true,
       allowedCommands: [],
       defaultStepTimeoutSeconds: 1,
       killGraceSeconds: 1,

@@ -256,16 +256,28 @@ describe('recipe.yaml', () => {
       const archive = `ggjobs-${manifest.Platform.architecture}`;
       const steps = Object.values(manifest.Lifecycle).filter((s) => typeof s === 'object' && 'Script' in s);
       expect(steps.length).toBeGreaterThanOrEqual(2);
-      for (const step of steps) expect(step).toMatchObject({ RequiresPrivilege: false });
+      // Only Install is privileged (node check + the sudo rule); the agent itself runs unprivileged.
+      expect(manifest.Lifecycle.Run).toMatchObject({ RequiresPrivilege: false });
+      const install = manifest.Lifecycle.Install as { Script: string; RequiresPrivilege: boolean };
+      expect(install.RequiresPrivilege).toBe(true);
+      expect(install.Script).toContain(
+        `&& node {artifacts:decompressedPath}/${archive}/dist/cli/ggjobs.mjs sudoers --apply --component ${recipe.ComponentName} --user-of {work:path} --install-handlers {artifacts:decompressedPath}/${archive}/handlers`,
+      );
+      expect(commands).toContain('sudoers');
+      expect((install as { Setenv?: Record<string, string> }).Setenv).toEqual({
+        GGJOBS_EXECUTOR_CONFIG: '{configuration:/executor}',
+        GGJOBS_DEFAULT_HANDLER_DIRECTORY: `/usr/local/lib/ggjobs/${recipe.ComponentName}/handlers`,
+      });
       const run = manifest.Lifecycle.Run as { Script: string };
       const match = run.Script.match(
         /^exec node \{artifacts:decompressedPath\}\/(\S+)\/dist\/cli\/ggjobs\.mjs (\S+)$/,
       );
       expect(match?.[1]).toBe(archive);
       expect(commands).toContain(match?.[2]);
-      // the agent runs the handlers shipped in this platform's archive unless configured otherwise
+      // the agent runs the handlers shipped in this platform's archive (the root-owned copy Install
+      // made) unless configured otherwise
       expect((run as { Setenv?: Record<string, string> }).Setenv).toEqual({
-        GGJOBS_DEFAULT_HANDLER_DIRECTORY: `{artifacts:decompressedPath}/${archive}/handlers`,
+        GGJOBS_DEFAULT_HANDLER_DIRECTORY: `/usr/local/lib/ggjobs/${recipe.ComponentName}/handlers`,
       });
       expect(manifest.Artifacts).toEqual([
         expect.objectContaining({

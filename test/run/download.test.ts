@@ -202,7 +202,7 @@ describe('download step', () => {
     // The user must be able to write there: the file is created and written as that user.
     const dir = await makeTempDir(0o777);
     const destination = join(dir, 'firmware.bin');
-    const run = createJobRunner(executorConfig(trusting));
+    const run = createJobRunner(executorConfig({ ...trusting, allowedRunAsUsers: ['root', 'nobody'] }));
     const doc = downloadDocument(`${base}/firmware.bin`, payloadSha, destination);
     (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
     expect((await run(doc, recordingContext().context)).status).toBe('SUCCEEDED');
