@@ -238,7 +238,7 @@ describe('download step timeouts and cancellation', () => {
 describe('download step as runAsUser (written by a process running as that user)', () => {
   it('on abort, the writer stops and its partial file is removed', async () => {
     const dir = await makeTempDir(0o777);
-    const run = createJobRunner(executorConfig(trusting));
+    const run = createJobRunner(executorConfig({ ...trusting, allowedRunAsUsers: ['root', 'nobody'] }));
     const { context, controller } = recordingContext();
     const doc = downloadDocument(`${base}/slow.bin`, payloadSha, join(dir, 'slow.bin'));
     (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
@@ -253,7 +253,7 @@ describe('download step as runAsUser (written by a process running as that user)
 
   it('a digest mismatch leaves nothing behind', async () => {
     const dir = await makeTempDir(0o777);
-    const run = createJobRunner(executorConfig(trusting));
+    const run = createJobRunner(executorConfig({ ...trusting, allowedRunAsUsers: ['root', 'nobody'] }));
     const doc = downloadDocument(`${base}/firmware.bin`, wrongSha, join(dir, 'firmware.bin'));
     (doc.steps[0]!.action as Record<string, unknown>).runAsUser = 'nobody';
     const outcome = await run(doc, recordingContext().context);

@@ -182,7 +182,8 @@ describe('a non-root agent running a step as root through sudo', () => {
   });
 
   it('refuses a download step as another user instead of writing the file as the agent', async () => {
-    const run = componentRunner({});
+    // The destination is inside the download directories, so only the run-as rule refuses it.
+    const run = componentRunner({ downloadDirectories: ['/tmp'] });
     const doc = {
       version: '1.0',
       steps: [

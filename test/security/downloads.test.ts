@@ -200,7 +200,7 @@ describe('attack: runAsUser downloads with root privileges', () => {
   it('the file is created by runAsUser, and where that user cannot write, nothing is written', async () => {
     const open = await mkdirMode(join(bench.safe, 'public'), 0o777);
     const closed = await mkdirMode(join(bench.safe, 'root-only'), 0o700);
-    const executor = { downloadDirectories: [open, closed] };
+    const executor = { downloadDirectories: [open, closed], allowedRunAsUsers: ['root', 'nobody'] };
     const mine = join(open, 'nobody', 'payload.bin');
     const ok = await bench.deliver(
       download(`${httpBase}/payload.bin`, mine, { runAsUser: 'nobody' }),
