@@ -38,7 +38,7 @@ export class ActionExecutor {
     const { client, runs, log, dispatch } = this.opts;
     switch (action.type) {
       case 'claim':
-        void requestClaim(client, n, action.expectedVersion).then((e) => dispatch(n, e));
+        void requestClaim(client, state, action.expectedVersion).then((e) => dispatch(n, e));
         return;
       case 'run':
         runs.start(n, action.document, action.resumeFromStep);

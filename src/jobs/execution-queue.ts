@@ -9,6 +9,7 @@ import {
   newExecutionState,
   recordFromState,
 } from './decide.js';
+import { newClaimId } from './claim.js';
 import type { Journal } from './journal.js';
 import type { ListenerEvent, ListenerLifecycle } from './listener-types.js';
 
@@ -53,7 +54,8 @@ export class ExecutionQueue {
 
   private async process(n: number, event: ExecutionEvent): Promise<{ persisted: boolean }> {
     const before = this.states.get(n) ?? newExecutionState(n);
-    const ev = 'canStart' in event ? { ...event, canStart: this.canStart(n) } : event;
+    let ev = 'canStart' in event ? { ...event, canStart: this.canStart(n) } : event;
+    if (ev.type === 'described' && ev.claimId === undefined) ev = { ...ev, claimId: newClaimId() };
     const { state, actions } = decide(before, ev, new Date().toISOString());
     this.states.set(n, state);
     if (state.phase !== before.phase) {

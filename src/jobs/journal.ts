@@ -34,8 +34,9 @@ export const journalFileSchema = z.object({
   namespaceId: z.string(),
   updatedAt: z.string(),
   executionNumber: z.number().int().nonnegative(),
-  phase: z.enum(['claiming', 'started', 'finished', 'reported', 'dropped', 'cancelled']),
+  phase: z.enum(['claiming', 'started', 'finished', 'reported', 'dropped', 'cancelled', 'lost']),
   versionNumber: z.number().int().nonnegative().optional(),
+  claimId: z.string().optional(),
   claimedAt: z.string().optional(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
@@ -152,7 +153,7 @@ export class Journal {
       );
       await rename(p.file, aside).catch(() => undefined);
     }
-    const closed = records.filter((r) => ['reported', 'dropped', 'cancelled'].includes(r.phase));
+    const closed = records.filter((r) => ['reported', 'dropped', 'cancelled', 'lost'].includes(r.phase));
     const excess = closed.length - (this.opts.keepClosed ?? DEFAULT_KEEP_CLOSED);
     for (const r of closed.slice(0, Math.max(0, excess))) {
       await rm(this.fileOf(r.executionNumber), { force: true }).catch(() => undefined);

@@ -7,6 +7,7 @@
 //   sync-loop.ts             describe the latest execution (coalesced) and the ones we hold
 //   notification-handler.ts  notify topics -> sync
 //   outbox-retry.ts          backoff timers for unsent final statuses
+import { KILL_WAIT_MS, killTrackedProcessGroups, trackedProcessGroups } from '../run/spawn.js';
 import { ActionExecutor } from './action-executor.js';
 import { type ExecutionEvent, type ExecutionState, stateFromRecord } from './decide.js';
 import { ExecutionQueue } from './execution-queue.js';
@@ -151,11 +152,20 @@ class Agent implements Listener {
     this.lifecycle.stopping = true;
     clearInterval(this.pollTimer);
     if (this.runs.size > 0) {
+      // A job in a resumable step is suspended at once (a reboot is under way); any other gets graceMs.
+      for (const n of this.runs.numbers()) await this.dispatch(n, { type: 'stopping' });
       this.log.info({ graceMs }, 'stopping: waiting for the running job');
       if (!(await this.runs.settledWithin(graceMs))) {
         for (const n of this.runs.numbers()) await this.dispatch(n, { type: 'stopDeadline' });
-        await this.runs.settledWithin(Math.min(graceMs, 5_000) + 1_000); // give the aborted job a moment to clean up
       }
+      // An aborted step's group gets SIGTERM, killGraceSeconds, then SIGKILL: wait for all of it.
+      const killMs = this.opts.config.executor.killGraceSeconds * 1000 + KILL_WAIT_MS + 1_000;
+      await this.runs.settledWithin(killMs);
+    }
+    if (trackedProcessGroups().length > 0) {
+      // Nothing a step started may outlive the agent (a runner that ignored the abort, say).
+      const gone = await killTrackedProcessGroups();
+      this.log.warn({ gone }, 'stopping: killed the process groups of steps still running');
     }
     await this.queue.idle();
     // Flush: one more attempt for every status waiting in the outbox, bounded by flushMs.

@@ -1,23 +1,23 @@
 // The three Jobs requests decide() asks for (claim, final status, describe of one execution), each
 // turned into the event that reports its result. Never rejects: every failure is an event too.
 import { JobsRequestRejectedError } from '../errors.js';
+import { claimIdOf, claimRequest } from './claim.js';
 import type { ExecutionEvent, ExecutionState } from './execution.js';
 import { type JobsClient, RETRYABLE_REJECTIONS } from './jobs-client.js';
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** UpdateJobExecution IN_PROGRESS with expectedVersion: the claim. */
+/** UpdateJobExecution IN_PROGRESS with expectedVersion and our claim id: the claim. */
 export function requestClaim(
   client: JobsClient,
-  n: number,
+  state: ExecutionState,
   expectedVersion: number,
 ): Promise<ExecutionEvent> {
-  return client
-    .update({ status: 'IN_PROGRESS', expectedVersion, executionNumber: n, includeJobExecutionState: true })
-    .then(
+  return client.update(claimRequest(state, expectedVersion)).then(
       (res): ExecutionEvent => ({
         type: 'claimAccepted',
         versionNumber: res.executionState?.versionNumber,
+        claimId: claimIdOf(res.executionState?.statusDetails),
         canStart: true,
       }),
       (err): ExecutionEvent =>

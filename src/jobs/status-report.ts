@@ -81,6 +81,7 @@ const PHASE_WORDS: Record<JournalFile['phase'], string> = {
   reported: 'reported',
   dropped: 'dropped (the service refused the status)',
   cancelled: 'cancelled by the service',
+  lost: 'claimed by another agent (left alone)',
 };
 
 export function formatStatusReport(report: StatusReport): string {
