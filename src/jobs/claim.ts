@@ -18,7 +18,10 @@ export function newClaimId(): string {
 }
 
 /** statusDetails of an IN_PROGRESS update of a claimed execution: `extra` plus the claim id. */
-export function claimStatusDetails(claimId: string, extra: Record<string, string> = {}): Record<string, string> {
+export function claimStatusDetails(
+  claimId: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return { ...extra, [CLAIM_ID_KEY]: claimId };
 }
 

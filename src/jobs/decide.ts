@@ -135,7 +135,10 @@ function decideClaiming(state: ExecutionState, event: ExecutionEvent, now: strin
     case 'claimAccepted': {
       const versionNumber = event.versionNumber ?? (state.versionNumber ?? 0) + 1;
       const next = { ...state, versionNumber, sending: false };
-      const owner = claimOwner(state, event.claimId === undefined ? undefined : claimStatusDetails(event.claimId));
+      const owner = claimOwner(
+        state,
+        event.claimId === undefined ? undefined : claimStatusDetails(event.claimId),
+      );
       if (owner === 'other') return lost(next, claimStatusDetails(event.claimId!), now);
       // The reply did not show the claim id: a describe will.
       if (owner === 'unknown') return same(next, { type: 'describe' });
@@ -175,9 +178,14 @@ function decideClaiming(state: ExecutionState, event: ExecutionEvent, now: strin
 }
 
 /** Another agent's claim is the one the service holds: leave the execution alone, report nothing. */
-function lost(state: ExecutionState, statusDetails: Record<string, string> | undefined, now: string): Decision {
+function lost(
+  state: ExecutionState,
+  statusDetails: Record<string, string> | undefined,
+  now: string,
+): Decision {
   const theirs = claimIdOf(statusDetails);
-  const note = theirs === undefined ? 'IN_PROGRESS without our claim id' : `claimed by another agent (${theirs})`;
+  const note =
+    theirs === undefined ? 'IN_PROGRESS without our claim id' : `claimed by another agent (${theirs})`;
   return {
     state: close(state, 'lost', now, note),
     actions: [

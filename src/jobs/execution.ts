@@ -115,13 +115,7 @@ export function stateFromRecord(record: ExecutionRecord): ExecutionState {
 
 export function recordFromState(state: ExecutionState): ExecutionRecord | undefined {
   if (state.phase === 'new') return undefined;
-  const {
-    running: _r,
-    sending: _s,
-    document: _d,
-    suspending: _su,
-    ...record
-  } = state;
+  const { running: _r, sending: _s, document: _d, suspending: _su, ...record } = state;
   return { ...record, phase: state.phase };
 }
 

@@ -14,17 +14,17 @@ export function requestClaim(
   expectedVersion: number,
 ): Promise<ExecutionEvent> {
   return client.update(claimRequest(state, expectedVersion)).then(
-      (res): ExecutionEvent => ({
-        type: 'claimAccepted',
-        versionNumber: res.executionState?.versionNumber,
-        claimId: claimIdOf(res.executionState?.statusDetails),
-        canStart: true,
-      }),
-      (err): ExecutionEvent =>
-        err instanceof JobsRequestRejectedError
-          ? { type: 'claimRejected', code: err.rejectedCode }
-          : { type: 'claimFailed', error: message(err) },
-    );
+    (res): ExecutionEvent => ({
+      type: 'claimAccepted',
+      versionNumber: res.executionState?.versionNumber,
+      claimId: claimIdOf(res.executionState?.statusDetails),
+      canStart: true,
+    }),
+    (err): ExecutionEvent =>
+      err instanceof JobsRequestRejectedError
+        ? { type: 'claimRejected', code: err.rejectedCode }
+        : { type: 'claimFailed', error: message(err) },
+  );
 }
 
 /** UpdateJobExecution with the journaled final status; the same executionNumber and expectedVersion

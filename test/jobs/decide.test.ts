@@ -41,8 +41,12 @@ const step = (index: number, resumable = false): ExecutionEvent => ({
 
 /** A state that is running, as after claimAccepted. */
 function running(): ExecutionState {
-  return run(newExecutionState(7), queued(1), { type: 'claimAccepted', versionNumber: 2, claimId: CLAIM, canStart: true })
-    .state;
+  return run(newExecutionState(7), queued(1), {
+    type: 'claimAccepted',
+    versionNumber: 2,
+    claimId: CLAIM,
+    canStart: true,
+  }).state;
 }
 
 /** The same state as the journal gives it back after a restart. */
@@ -355,7 +359,11 @@ describe('decide: claim identity (two agents for one thing)', () => {
   });
 
   it('describes when the accepted reply shows no claim id, and runs once the describe shows its own', () => {
-    const d = run(newExecutionState(7), queued(1), { type: 'claimAccepted', versionNumber: 2, canStart: true });
+    const d = run(newExecutionState(7), queued(1), {
+      type: 'claimAccepted',
+      versionNumber: 2,
+      canStart: true,
+    });
     expect(types(d)).toEqual(['describe']);
     expect(types(decide(d.state, described('IN_PROGRESS', 2), NOW))).toEqual(['persist', 'run']);
   });
@@ -366,7 +374,7 @@ describe('decide: claim identity (two agents for one thing)', () => {
     expect(types(d)).toEqual([]);
   });
 
-  it('after a restart, continues its own claim and leaves another agent\'s alone', () => {
+  it("after a restart, continues its own claim and leaves another agent's alone", () => {
     const claiming = restarted(run(newExecutionState(7), queued(1)).state);
     expect(types(decide(claiming, described('IN_PROGRESS', 2), NOW))).toEqual(['persist', 'run']);
     expect(decide(claiming, described('IN_PROGRESS', 2, 'claim-theirs'), NOW).state.phase).toBe('lost');
