@@ -34,6 +34,12 @@ export class ExecutionQueue {
 
   constructor(private readonly opts: ExecutionQueueOptions) {}
 
+  /** Whether an execution is being claimed or runs here. */
+  get busy(): boolean {
+    for (const s of this.states.values()) if (holding(s)) return true;
+    return false;
+  }
+
   /** Settles once every event queued so far has been decided and its journal writes are done. */
   idle(): Promise<unknown> {
     return this.chain;
@@ -47,7 +53,7 @@ export class ExecutionQueue {
   }
 
   private canStart(n: number): boolean {
-    if (this.opts.lifecycle.stopping) return false;
+    if (this.opts.lifecycle.stopping || this.opts.lifecycle.paused !== undefined) return false;
     for (const s of this.states.values()) if (s.executionNumber !== n && holding(s)) return false;
     return true;
   }

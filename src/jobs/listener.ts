@@ -29,6 +29,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const IDLE_POLL_MS = 200;
 
 class Agent implements Listener {
   private readonly ids: JobIds;
@@ -125,6 +126,31 @@ class Agent implements Listener {
 
   sync(): Promise<void> {
     return this.syncLoop.sync();
+  }
+
+  isBusy(): boolean {
+    return this.queue.busy || this.runs.size > 0;
+  }
+
+  pauseNewWork(reason: string): void {
+    if (this.lifecycle.paused === undefined) this.log.info({ reason }, 'taking no new jobs for now');
+    this.lifecycle.paused = reason;
+  }
+
+  resumeNewWork(): void {
+    if (this.lifecycle.paused === undefined) return;
+    this.lifecycle.paused = undefined;
+    this.log.info('taking new jobs again');
+    void this.sync();
+  }
+
+  async whenIdle(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.isBusy()) {
+      if (signal?.aborted || Date.now() >= deadline) return false;
+      await sleep(Math.min(IDLE_POLL_MS, Math.max(1, deadline - Date.now())));
+    }
+    return true;
   }
 
   /** Reconnected: whatever waits on the service is retried now, then describe. */
