@@ -212,6 +212,7 @@ class Agent implements Listener {
     this.opts.transport.off('connected', this.onConnected);
     this.client.close();
     await this.queue.idle();
+    await this.journal.close();
     await this.opts.transport.close();
     this.log.info('listener stopped');
   }

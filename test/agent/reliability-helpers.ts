@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CreateJobCommand } from '@aws-sdk/client-iot';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { isProcessAlive } from '../../src/run/spawn.js';
+import { journalRecordOnDisk } from '../jobs/helpers.js';
 import { type JobsStack, NAMESPACE, SEED_GROUP, THING } from './helpers.js';
 
 /**
@@ -145,10 +146,9 @@ export function journalRecord(
   jobId: string,
   executionNumber: number,
 ): Record<string, unknown> | undefined {
-  const file = join(stateDirectory, 'executions', THING, NAMESPACE, jobId, `${executionNumber}.json`);
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  return journalRecordOnDisk(
+    stateDirectory,
+    { thingName: THING, namespaceId: NAMESPACE, jobId },
+    executionNumber,
+  );
 }
