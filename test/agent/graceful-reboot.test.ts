@@ -93,7 +93,11 @@ describe('AWS-Reboot: the agent is stopped during the reboot step', () => {
     return agent;
   }
 
-  async function rebootDuringStep(start: () => Promise<AgentProcess>, signal: NodeJS.Signals): Promise<void> {
+  async function rebootDuringStep(
+    start: () => Promise<AgentProcess>,
+    signal: NodeJS.Signals,
+    { handlerFirst = false } = {},
+  ): Promise<void> {
     const first = await start();
     const rebootPid = await waitFor(
       'the reboot handler to run',
@@ -106,6 +110,12 @@ describe('AWS-Reboot: the agent is stopped during the reboot step', () => {
       lastStep: { index: 0, name: 'Reboot', resumable: true },
     });
 
+    if (handlerFirst) {
+      // The shutdown reaches the handler a moment before the agent (systemd's KillMode=control-group,
+      // the nucleus stopping the component's process tree).
+      process.kill(rebootPid, 'SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
     const code = await first.stop(signal);
     expect(code).toBe(signal === 'SIGTERM' ? 0 : null);
     killIfAlive(rebootPid); // the reboot takes the handler with it
@@ -143,6 +153,10 @@ describe('AWS-Reboot: the agent is stopped during the reboot step', () => {
 
   it('SIGTERM (systemd reboot): the next step runs once after the restart, SUCCEEDED, no FAILED sent', async () => {
     await rebootDuringStep(startMqttAgent, 'SIGTERM');
+  });
+
+  it('SIGTERM reaching the handler just before the agent: the same', async () => {
+    await rebootDuringStep(startMqttAgent, 'SIGTERM', { handlerFirst: true });
   });
 
   it('SIGKILL (power cut): the same', async () => {
