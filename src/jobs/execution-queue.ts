@@ -34,9 +34,10 @@ export class ExecutionQueue {
 
   constructor(private readonly opts: ExecutionQueueOptions) {}
 
-  /** Whether an execution is being claimed or runs here. */
+  /** Whether an execution is being claimed or runs here, or its final status is on its way. */
   get busy(): boolean {
-    for (const s of this.states.values()) if (holding(s)) return true;
+    for (const s of this.states.values())
+      if (holding(s) || (s.phase === 'finished' && s.sending)) return true;
     return false;
   }
 

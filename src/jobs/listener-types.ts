@@ -27,7 +27,8 @@ export interface Listener {
   sync(): Promise<void>;
   /** A copy of every execution's state, for status output and tests. */
   executions(): ExecutionState[];
-  /** Whether a job is being claimed or runs now (what a restart or a deployment waits for). */
+  /** Whether a job is being claimed, runs, or its final status is being sent (what a restart or a
+   *  deployment waits for; a status that cannot be sent now waits in the outbox, not here). */
   isBusy(): boolean;
   /** Takes no new work (no new claims) until resumeNewWork(); a running job continues. */
   pauseNewWork(reason: string): void;
