@@ -54,7 +54,9 @@ export class ExecutionQueue {
   }
 
   private canStart(n: number): boolean {
-    if (this.opts.lifecycle.stopping || this.opts.lifecycle.paused !== undefined) return false;
+    if (this.opts.lifecycle.stopping) return false;
+    // Paused takes no new claim; a claim already under way is the job the pause waits for.
+    if (this.opts.lifecycle.paused !== undefined && this.states.get(n)?.phase !== 'claiming') return false;
     for (const s of this.states.values()) if (s.executionNumber !== n && holding(s)) return false;
     return true;
   }
