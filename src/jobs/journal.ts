@@ -49,6 +49,8 @@ export class Journal {
   /** Each execution's last written record without its time: an equal one is not written again. */
   private readonly written = new Map<number, string>();
   private handle: FileHandle | undefined;
+  /** The log's directory entry is known to be synced (created and fsynced, or renamed and fsynced). */
+  private entryDurable = false;
   private ready: Promise<void> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -166,8 +168,9 @@ export class Journal {
     if (this.handle) return this.handle;
     await mkdir(this.dir, { recursive: true });
     this.handle = await open(this.logFile, 'a', 0o600);
-    // A new file's directory entry must be durable too.
-    await fsyncDirectory(this.dir);
+    // A new file's directory entry must be durable too (after a compaction it already is).
+    if (!this.entryDurable) await fsyncDirectory(this.dir);
+    this.entryDurable = true;
     return this.handle;
   }
 
@@ -194,6 +197,7 @@ export class Journal {
     this.handle = undefined;
     await rename(temp, this.logFile);
     await fsyncDirectory(this.dir);
+    this.entryDurable = true;
   }
 }
 
