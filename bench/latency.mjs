@@ -25,7 +25,7 @@ const TIME_BUDGET_MS = Number(process.env.BENCH_TIME_BUDGET_MS ?? 300_000);
 const THING = 'bench-core';
 
 const { stack, iot } = await startBenchStack();
-const stateDirectory = benchDirectory('ggjobs-bench-latency-');
+const stateDirectory = await benchDirectory('ggjobs-bench-latency-');
 const groupArn = await createThingGroupWith(iot, 'bench-group', [THING]);
 
 // The floor's client: request/response round trips by hand, correlated by clientToken.

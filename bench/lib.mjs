@@ -1,9 +1,10 @@
 // Shared pieces of the benchmarks: the local stack with an AWS SDK client on its control plane, an
 // agent (listener + mqtt transport) running a no-op job, the bare mqtt.js client the floors are
 // measured with, bounded waits and percentiles. Imports the compiled code: `npm run build` first.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   AddThingToThingGroupCommand,
   CreateJobCommand,
@@ -16,6 +17,7 @@ import { configSchema } from '../dist/config/schema.js';
 import { startListener } from '../dist/jobs/listener.js';
 import { startLocalStack } from '../dist/local/index.js';
 import { silentLogger } from '../dist/log.js';
+import { checkTrustedChain } from '../dist/run/trusted-path.js';
 import { createTransport } from '../dist/transport/index.js';
 
 // package-lock pins an AWS SDK release that supports Node 20; its notice about *future* releases
@@ -42,9 +44,36 @@ export async function startBenchStack() {
   return { stack, iot: localIotClient(stack) };
 }
 
-/** A fresh temporary directory, removed when the process exits. */
-export function benchDirectory(prefix) {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * A base directory the executor trusts for handler directories: they must have no group- or
+ * world-writable ancestor, so /tmp never qualifies. GGJOBS_BENCH_DIR when set, else
+ * node_modules/.cache/ggjobs-bench in the checkout, else ~/.cache/ggjobs-bench, whichever passes the
+ * executor's own ancestor check first.
+ */
+export async function trustedBase() {
+  const uid = process.getuid?.() ?? 0;
+  const candidates = [
+    ...(process.env.GGJOBS_BENCH_DIR ? [process.env.GGJOBS_BENCH_DIR] : []),
+    join(ROOT, 'node_modules', '.cache', 'ggjobs-bench'),
+    join(homedir(), '.cache', 'ggjobs-bench'),
+  ];
+  const problems = [];
+  for (const candidate of candidates) {
+    mkdirSync(candidate, { recursive: true, mode: 0o755 });
+    const base = realpathSync(candidate);
+    const problem = await checkTrustedChain(base, uid);
+    if (!problem) return base;
+    problems.push(`${candidate}: ${problem}`);
+  }
+  throw new Error(`no trusted directory for handlers; set GGJOBS_BENCH_DIR (${problems.join('; ')})`);
+}
+
+/** A fresh directory (0700) under trustedBase(), removed when the process exits. */
+export async function benchDirectory(prefix) {
+  const dir = mkdtempSync(join(await trustedBase(), prefix));
+  chmodSync(dir, 0o700);
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

@@ -29,7 +29,7 @@ const POLL_MS = 5;
 const things = Array.from({ length: THINGS }, (_, i) => `fleet-${String(i).padStart(4, '0')}`);
 
 const { stack, iot } = await startBenchStack();
-const root = benchDirectory('ggjobs-bench-throughput-');
+const root = await benchDirectory('ggjobs-bench-throughput-');
 const groupArn = await createThingGroupWith(iot, 'fleet', things);
 
 // The fleet of agents.

@@ -6,6 +6,7 @@ import { doublingDelay } from './backoff.js';
 import type { Config } from './config/schema.js';
 import { type EnrollResult, enroll } from './enroll/enroll.js';
 import { ControlPlaneUnavailableError } from './errors.js';
+import { type AgentLock, acquireAgentLock } from './jobs/agent-lock.js';
 import { type Listener, type ListenerEvent, startListener } from './jobs/listener.js';
 import type { Logger } from './log.js';
 import { createJobRunner } from './run/runner.js';
@@ -112,6 +113,14 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     }
   };
 
+  // One agent per state directory (its journal): refuse at once when another live agent holds it.
+  let lock: AgentLock;
+  try {
+    lock = await acquireAgentLock(config.stateDirectory);
+  } catch (err) {
+    await options.transport?.close().catch(() => undefined);
+    throw err;
+  }
   const transport =
     options.transport ??
     createTransport(config.transport, { thingName: config.thingName, log: log.child({ part: 'transport' }) });
@@ -137,6 +146,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     clearTimeout(enrollTimer);
     await listener?.stop({ graceMs: 0 }).catch(() => undefined);
     await transport.close().catch(() => undefined);
+    await lock.release();
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -154,7 +164,11 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     async stop(stopOptions = {}) {
       stopped = true;
       clearTimeout(enrollTimer);
-      await running.stop({ graceMs: stopOptions.graceMs ?? config.listen.shutdownGraceSeconds * 1000 });
+      try {
+        await running.stop({ graceMs: stopOptions.graceMs ?? config.listen.shutdownGraceSeconds * 1000 });
+      } finally {
+        await lock.release();
+      }
     },
   };
 }

@@ -64,6 +64,8 @@ export class JobsRequestRejectedError extends GgjobsError {
 }
 /** The state directory / journal cannot be read or written. */
 export class JournalError extends declare('GGJOBS_ERR_JOURNAL') {}
+/** Another live agent holds `<stateDirectory>/agent.lock` (exit 1). */
+export class StateDirectoryLockedError extends declare('GGJOBS_ERR_STATE_DIRECTORY_LOCKED') {}
 
 // --- job documents and execution ---
 /** The job document is malformed; the execution is reported REJECTED with this message as reason. */

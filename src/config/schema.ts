@@ -115,10 +115,13 @@ const listenSchema = z
     outboxRetryMaxMs: intField(10, 3_600_000).default(60_000),
     /** Safety-net describe of the job's execution; 0 = only on start, reconnect and notifications. */
     pollIntervalSeconds: intField(0, 86_400).default(0),
-    /** On SIGTERM/SIGINT, how long a running job may take to finish before it is aborted. */
+    /** On SIGTERM/SIGINT, how long a running job may take to finish before it is aborted (the
+     *  Greengrass recipe sets 1: the nucleus SIGKILLs a component 5 s after SIGTERM). */
     shutdownGraceSeconds: intField(0, 3_600).default(30),
     /** While a step runs, an IN_PROGRESS heartbeat (step, elapsed time, progress) this often; 0 = off. */
     progressIntervalSeconds: intField(0, 86_400).default(60),
+    /** A configuration change that needs a restart waits this long for the running job to finish. */
+    restartWaitSeconds: intField(0, 7 * 86_400).default(3_600),
   })
   .strict();
 

@@ -42,7 +42,7 @@ export class ActionExecutor {
       case 'claim': {
         // The service's step timer: if this device dies mid-step, the execution ends TIMED_OUT.
         const stepTimeout = this.opts.claimStepTimeout?.(n, state.document);
-        void requestClaim(client, n, action.expectedVersion, stepTimeout).then((e) => dispatch(n, e));
+        void requestClaim(client, state, action.expectedVersion, stepTimeout).then((e) => dispatch(n, e));
         return;
       }
       case 'run':

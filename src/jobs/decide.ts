@@ -6,11 +6,15 @@
 //                      │                                  │   (outbox)        │
 //                      └──terminal──▶ cancelled ◀─────────┘  cancelled        └─service refuses──▶ dropped
 //
-// Exactly once rests on three rules: `claiming` is journaled before IN_PROGRESS is requested, `started`
-// is journaled before runJob is called, and an execution the journal shows as started but not running
-// in this process is never run again (it is reported FAILED `interrupted`, unless its last step was
-// resumable). Every `persist` action comes before the side effect that depends on it.
+// Exactly once rests on four rules: `claiming` (with a random claim id) is journaled before IN_PROGRESS
+// is requested, the job runs only once the service shows *our* claim id (another agent's claim makes
+// the execution `lost`: left alone, never reported), `started` is journaled before runJob is called,
+// and an execution the journal shows as started but not running in this process is never run again
+// (it is reported FAILED `interrupted`, unless its last step was resumable; a resumable step running
+// when the agent stops is suspended, not finished). Every `persist` action comes before the side
+// effect that depends on it.
 import type { JobOutcome } from '../run/types.js';
+import { claimIdOf, claimOwner, claimStatusDetails, newClaimId } from './claim.js';
 import {
   close,
   type Decision,
@@ -74,6 +78,7 @@ function decideNew(state: ExecutionState, event: ExecutionEvent, now: string): D
         ...state,
         phase: 'claiming',
         versionNumber,
+        claimId: event.claimId ?? newClaimId(),
         document: jobDocument,
         claimedAt: now,
         sending: true,
@@ -82,6 +87,11 @@ function decideNew(state: ExecutionState, event: ExecutionEvent, now: string): D
     };
   }
   if (status === 'IN_PROGRESS') {
+    const claimId = claimIdOf(event.execution.statusDetails);
+    if (claimId !== undefined) {
+      // Our claims are journaled before they are sent: this is another agent's, running it now.
+      return same(state, log('debug', 'execution claimed by another agent; leaving it alone', { claimId }));
+    }
     // Someone (an earlier agent with a lost journal?) started it; we cannot know what ran. Never re-run.
     const outcome = interruptedOutcome(undefined, 'IN_PROGRESS with no journal record on this device');
     const d = finish({ ...state, versionNumber }, outcome, now);
@@ -115,12 +125,23 @@ function decideClaiming(state: ExecutionState, event: ExecutionEvent, now: strin
           { type: 'claim', expectedVersion: versionNumber },
         );
       }
-      if (status === 'IN_PROGRESS') return start({ ...next, sending: false }, jobDocument, now); // claim landed
+      if (status === 'IN_PROGRESS') {
+        const owner = claimOwner(state, event.execution.statusDetails);
+        if (owner !== 'ours') return lost({ ...next, sending: false }, event.execution.statusDetails, now);
+        return start({ ...next, sending: false }, jobDocument, now); // our claim landed
+      }
       return same(next, log('warn', 'execution has an unknown status; ignoring it', { status }));
     }
     case 'claimAccepted': {
       const versionNumber = event.versionNumber ?? (state.versionNumber ?? 0) + 1;
       const next = { ...state, versionNumber, sending: false };
+      const owner = claimOwner(
+        state,
+        event.claimId === undefined ? undefined : claimStatusDetails(event.claimId),
+      );
+      if (owner === 'other') return lost(next, claimStatusDetails(event.claimId!), now);
+      // The reply did not show the claim id: a describe will.
+      if (owner === 'unknown') return same(next, { type: 'describe' });
       if (!event.canStart) return same(next, log('info', 'claimed while stopping: will run after restart'));
       if (next.document === undefined) return same(next, { type: 'describe' });
       return start(next, next.document, now);
@@ -154,6 +175,24 @@ function decideClaiming(state: ExecutionState, event: ExecutionEvent, now: strin
     default:
       return same(state);
   }
+}
+
+/** Another agent's claim is the one the service holds: leave the execution alone, report nothing. */
+function lost(
+  state: ExecutionState,
+  statusDetails: Record<string, string> | undefined,
+  now: string,
+): Decision {
+  const theirs = claimIdOf(statusDetails);
+  const note =
+    theirs === undefined ? 'IN_PROGRESS without our claim id' : `claimed by another agent (${theirs})`;
+  return {
+    state: close(state, 'lost', now, note),
+    actions: [
+      { type: 'persist' },
+      log('debug', 'execution claimed by another agent; leaving it alone', { claimId: theirs }),
+    ],
+  };
 }
 
 function start(state: ExecutionState, document: unknown, now: string, resumeFromStep?: number): Decision {
@@ -191,8 +230,19 @@ function decideRunning(state: ExecutionState, event: ExecutionEvent, now: string
       return GONE_CODES.has(event.code) ? cancel(state, now, event.code) : same(state);
     case 'stepStarted':
       return same({ ...state, lastStep: { ...event.step, startedAt: now } }, { type: 'persist' });
+    case 'stopping':
+      return state.lastStep?.resumable && !state.suspending ? suspend(state) : same(state);
     case 'runSettled': {
       const ended = { ...state, running: false };
+      if (state.suspending && event.outcome?.status !== 'SUCCEEDED') {
+        // The journal keeps the resumable step as started: the next start continues after it.
+        return same(
+          { ...ended, suspending: false },
+          log('info', 'job suspended during a resumable step; it continues after the restart', {
+            step: state.lastStep?.name,
+          }),
+        );
+      }
       if (event.outcome) return finish(ended, event.outcome, now);
       const outcome: JobOutcome = {
         status: 'FAILED',
@@ -201,6 +251,8 @@ function decideRunning(state: ExecutionState, event: ExecutionEvent, now: string
       return finish(ended, outcome, now);
     }
     case 'stopDeadline': {
+      if (state.suspending) return same(state);
+      if (state.lastStep?.resumable) return suspend(state); // started while stopping
       const d = finish(state, interruptedOutcome(state.lastStep, 'agent stopped'), now);
       d.actions.unshift({ type: 'abort', reason: 'stopping' });
       return d;
@@ -208,6 +260,17 @@ function decideRunning(state: ExecutionState, event: ExecutionEvent, now: string
     default:
       return same(state);
   }
+}
+
+/** Stopping during a resumable step (a reboot under way): abort it, keep the journal as it is. */
+function suspend(state: ExecutionState): Decision {
+  return same(
+    { ...state, suspending: true },
+    { type: 'abort', reason: 'stopping' },
+    log('info', 'stopping during a resumable step: it is not finished and resumes after the restart', {
+      step: state.lastStep?.name,
+    }),
+  );
 }
 
 function decideInterrupted(state: ExecutionState, event: ExecutionEvent, now: string): Decision {
@@ -227,6 +290,9 @@ function decideInterrupted(state: ExecutionState, event: ExecutionEvent, now: st
           state: close(next, 'cancelled', now, `service has ${status}`),
           actions: [{ type: 'persist' }],
         };
+      }
+      if (status === 'IN_PROGRESS' && claimOwner(state, event.execution.statusDetails) === 'other') {
+        return lost(next, event.execution.statusDetails, now);
       }
       if (status !== 'IN_PROGRESS' || !state.lastStep?.resumable) {
         return finish(next, interruptedOutcome(state.lastStep), now);

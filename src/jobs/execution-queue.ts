@@ -9,6 +9,7 @@ import {
   newExecutionState,
   recordFromState,
 } from './decide.js';
+import { newClaimId } from './claim.js';
 import type { Journal } from './journal.js';
 import type { ListenerEvent, ListenerLifecycle } from './listener-types.js';
 
@@ -33,6 +34,13 @@ export class ExecutionQueue {
 
   constructor(private readonly opts: ExecutionQueueOptions) {}
 
+  /** Whether an execution is being claimed or runs here, or its final status is on its way. */
+  get busy(): boolean {
+    for (const s of this.states.values())
+      if (holding(s) || (s.phase === 'finished' && s.sending)) return true;
+    return false;
+  }
+
   /** Settles once every event queued so far has been decided and its journal writes are done. */
   idle(): Promise<unknown> {
     return this.chain;
@@ -47,13 +55,16 @@ export class ExecutionQueue {
 
   private canStart(n: number): boolean {
     if (this.opts.lifecycle.stopping) return false;
+    // Paused takes no new claim; a claim already under way is the job the pause waits for.
+    if (this.opts.lifecycle.paused !== undefined && this.states.get(n)?.phase !== 'claiming') return false;
     for (const s of this.states.values()) if (s.executionNumber !== n && holding(s)) return false;
     return true;
   }
 
   private async process(n: number, event: ExecutionEvent): Promise<{ persisted: boolean }> {
     const before = this.states.get(n) ?? newExecutionState(n);
-    const ev = 'canStart' in event ? { ...event, canStart: this.canStart(n) } : event;
+    let ev = 'canStart' in event ? { ...event, canStart: this.canStart(n) } : event;
+    if (ev.type === 'described' && ev.claimId === undefined) ev = { ...ev, claimId: newClaimId() };
     const { state, actions } = decide(before, ev, new Date().toISOString());
     this.states.set(n, state);
     if (state.phase !== before.phase) {

@@ -3,7 +3,16 @@
 import type { FinalStatus, JobOutcome, StepStart } from '../run/types.js';
 import { sanitizeStatusDetails } from './sanitize.js';
 
-export type Phase = 'new' | 'claiming' | 'started' | 'finished' | 'reported' | 'dropped' | 'cancelled';
+export type Phase =
+  | 'new'
+  | 'claiming'
+  | 'started'
+  | 'finished'
+  | 'reported'
+  | 'dropped'
+  | 'cancelled'
+  /** Another agent's claim landed: this agent leaves the execution alone and never reports it. */
+  | 'lost';
 
 /** What the journal keeps for one execution (times are ISO-8601 strings). */
 export interface ExecutionRecord {
@@ -11,6 +20,8 @@ export interface ExecutionRecord {
   phase: Exclude<Phase, 'new'>;
   /** The versionNumber the next update must carry as expectedVersion. */
   versionNumber?: number;
+  /** The random id this agent's IN_PROGRESS claim carries in statusDetails (see claim.ts). */
+  claimId?: string;
   claimedAt?: string;
   startedAt?: string;
   finishedAt?: string;
@@ -36,11 +47,14 @@ export interface ExecutionState extends Omit<ExecutionRecord, 'phase'> {
   sending: boolean;
   /** The job document from the latest describe (not journaled: it is fetched again when needed). */
   document?: unknown;
+  /** Its resumable step was aborted because the agent stops: the job resumes after the restart. */
+  suspending?: boolean;
 }
 
 export interface DescribedExecution {
   status: string;
   versionNumber: number;
+  statusDetails?: Record<string, string>;
   jobDocument?: unknown;
 }
 
@@ -48,11 +62,13 @@ export type ExecutionEvent =
   /** Loaded from the journal when the listener starts. */
   | { type: 'recovered' }
   /** `canStart`: not stopping, and no other execution of this job is claiming or running here. */
-  | { type: 'described'; execution: DescribedExecution; canStart: boolean }
+  /** `claimId`: the id a claim made now would carry (the queue draws one; see claim.ts). */
+  | { type: 'described'; execution: DescribedExecution; canStart: boolean; claimId?: string }
   | { type: 'describeRejected'; code: string }
   /** A describe of this execution got no answer (timeout, offline, still throttled). */
   | { type: 'describeFailed'; error: string }
-  | { type: 'claimAccepted'; versionNumber?: number; canStart: boolean }
+  /** `claimId`: the claim id the reply's executionState shows (undefined when it shows none). */
+  | { type: 'claimAccepted'; versionNumber?: number; claimId?: string; canStart: boolean }
   | { type: 'claimRejected'; code: string }
   | { type: 'claimFailed'; error: string }
   | { type: 'stepStarted'; step: StepStart }
@@ -62,6 +78,8 @@ export type ExecutionEvent =
   | { type: 'statusFailed'; error: string }
   /** A retry timer fired, or the connection came back. */
   | { type: 'retryDue' }
+  /** The agent starts stopping (SIGTERM, a restart): a resumable step is suspended at once. */
+  | { type: 'stopping' }
   /** Stopping, and the grace period for the running job is over. */
   | { type: 'stopDeadline' };
 
@@ -97,7 +115,7 @@ export function stateFromRecord(record: ExecutionRecord): ExecutionState {
 
 export function recordFromState(state: ExecutionState): ExecutionRecord | undefined {
   if (state.phase === 'new') return undefined;
-  const { running: _r, sending: _s, document: _d, ...record } = state;
+  const { running: _r, sending: _s, document: _d, suspending: _su, ...record } = state;
   return { ...record, phase: state.phase };
 }
 
@@ -136,7 +154,7 @@ export function finish(state: ExecutionState, outcome: JobOutcome, now: string):
 
 export function close(
   state: ExecutionState,
-  phase: 'reported' | 'dropped' | 'cancelled',
+  phase: 'reported' | 'dropped' | 'cancelled' | 'lost',
   now: string,
   note?: string,
 ) {

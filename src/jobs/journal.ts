@@ -1,183 +1,137 @@
-// The durable journal: one small JSON file per execution,
-//   <stateDirectory>/executions/<thingName>/<namespaceId>/<jobId>/<executionNumber>.json
-// (execution numbers count per thing, so agents of several things may share a state directory)
-// written with write-file-atomic (temp file, fsync, rename) and a fsync of the directory, so after a
-// crash a file holds either the previous or the next record, never half of one. Writes for the same
-// execution are serialized. A file that still cannot be read (disk trouble, hand edits) is moved aside
-// as `<name>.corrupt-<time>` with an error log line: the listener then treats that execution as
+// The durable journal of one job: an append-only log of JSON lines (journal-read.ts describes the
+// layout). Every change of an execution appends its whole record and fdatasyncs it before save()
+// resolves, so after a crash the log holds every record that was acknowledged; a last line cut
+// short by the crash is ignored. Nothing is written when a record did not change, nothing is
+// chowned or chmodded (the file is created 0600 by the agent's user), and the `reported` record is
+// not synced (losing it only re-sends a status the service settles as already held).
+//
+// When an execution ends (reported, dropped, cancelled, lost) the log is compacted: the latest record
+// of each execution, keeping only the newest `keepClosed` closed ones, is written to a temporary
+// file, synced and renamed over the log (and the directory synced), so the log stays small. Loading
+// also folds a legacy file-per-execution journal into the log. Unreadable records are logged as
+// errors and kept aside (`<file>.corrupt-<time>`): the listener then treats that execution as
 // unknown, which never leads to running it twice (see decide.ts).
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
-import { z } from 'zod';
+import { copyFile, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { JournalError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ExecutionRecord } from './execution.js';
+import {
+  CLOSED_PHASES,
+  JOURNAL_FORMAT,
+  type JournalFile,
+  journalDirectory,
+  LOG_FILE_NAME,
+  readJournalContents,
+  toExecutionRecord,
+} from './journal-read.js';
 import type { JobIds } from './topics.js';
 
-export const JOURNAL_FORMAT = 1;
+export {
+  JOURNAL_FORMAT,
+  type JournalFile,
+  type JournalProblem,
+  journalDirectory,
+  journalFileSchema,
+  journalLogFile,
+  readJournal,
+  toExecutionRecord,
+} from './journal-read.js';
 
-/** Closed (reported/dropped/cancelled) records kept for `ggjobs status`; older ones are deleted. */
+/** Closed (reported/dropped/cancelled/lost) records kept for `ggjobs status`; older ones are dropped. */
 export const DEFAULT_KEEP_CLOSED = 50;
-
-const stepSchema = z.object({
-  index: z.number().int().nonnegative(),
-  name: z.string(),
-  resumable: z.boolean(),
-  startedAt: z.string(),
-});
-
-export const journalFileSchema = z.object({
-  format: z.literal(JOURNAL_FORMAT),
-  thingName: z.string(),
-  jobId: z.string(),
-  namespaceId: z.string(),
-  updatedAt: z.string(),
-  executionNumber: z.number().int().nonnegative(),
-  phase: z.enum(['claiming', 'started', 'finished', 'reported', 'dropped', 'cancelled']),
-  versionNumber: z.number().int().nonnegative().optional(),
-  claimedAt: z.string().optional(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  closedAt: z.string().optional(),
-  lastStep: stepSchema.optional(),
-  resumedFromStep: z.number().int().nonnegative().optional(),
-  outcome: z
-    .object({
-      status: z.enum(['SUCCEEDED', 'FAILED', 'REJECTED']),
-      statusDetails: z.record(z.string(), z.string()),
-    })
-    .optional(),
-  sendAttempts: z.number().int().nonnegative().optional(),
-  note: z.string().optional(),
-  detailsReduced: z.boolean().optional(),
-});
-export type JournalFile = z.infer<typeof journalFileSchema>;
-
-export interface JournalProblem {
-  file: string;
-  problem: string;
-}
-
-export function journalDirectory(stateDirectory: string, ids: JobIds): string {
-  // Thing names may hold ':', which some file systems do not allow in a name.
-  const thing = ids.thingName.replace(/:/g, '%3A');
-  return join(resolve(stateDirectory), 'executions', thing, ids.namespaceId, ids.jobId);
-}
-
-/** Reads every record of this job; unreadable files are returned as problems (nothing is changed). */
-export async function readJournal(
-  stateDirectory: string,
-  ids: JobIds,
-): Promise<{ records: JournalFile[]; problems: JournalProblem[] }> {
-  const dir = journalDirectory(stateDirectory, ids);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], problems: [] };
-    throw new JournalError(`cannot read the journal directory ${dir}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const records: JournalFile[] = [];
-  const problems: JournalProblem[] = [];
-  for (const name of names) {
-    if (!/^\d+\.json$/.test(name)) continue; // temp files of an interrupted write, moved-aside files
-    const file = join(dir, name);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      problems.push({ file, problem: `unreadable: ${(err as Error).message}` });
-      continue;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      problems.push({ file, problem: `not JSON (${text.length} bytes)` });
-      continue;
-    }
-    const res = journalFileSchema.safeParse(json);
-    if (!res.success) {
-      const issue = res.error.issues[0];
-      problems.push({
-        file,
-        problem: `unexpected content at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-      });
-      continue;
-    }
-    if (res.data.thingName !== ids.thingName || `${res.data.executionNumber}.json` !== name) {
-      problems.push({
-        file,
-        problem: `belongs to thing ${res.data.thingName}, execution ${res.data.executionNumber}`,
-      });
-      continue;
-    }
-    records.push(res.data);
-  }
-  records.sort((a, b) => a.executionNumber - b.executionNumber);
-  return { records, problems };
-}
-
-export function toExecutionRecord(file: JournalFile): ExecutionRecord {
-  const { format: _f, thingName: _t, jobId: _j, namespaceId: _n, updatedAt: _u, ...record } = file;
-  return record;
-}
 
 export class Journal {
   private readonly dir: string;
-  private readonly queues = new Map<number, Promise<void>>();
-  private dirReady: Promise<void> | undefined;
+  private readonly logFile: string;
+  /** The latest record of each execution, as written (what compaction rewrites). */
+  private readonly latest = new Map<number, JournalFile>();
+  /** Each execution's last written record without its time: an equal one is not written again. */
+  private readonly written = new Map<number, string>();
+  private handle: FileHandle | undefined;
+  /** The log's directory entry is known to be synced (created and fsynced, or renamed and fsynced). */
+  private entryDurable = false;
+  private ready: Promise<void> | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly opts: { stateDirectory: string; ids: JobIds; log: Logger; keepClosed?: number },
   ) {
     this.dir = journalDirectory(opts.stateDirectory, opts.ids);
+    this.logFile = join(this.dir, LOG_FILE_NAME);
   }
 
   get directory(): string {
     return this.dir;
   }
 
-  /** Loads all records; moves unreadable files aside (logged) and deletes the oldest closed ones. */
-  async load(): Promise<ExecutionRecord[]> {
-    const { records, problems } = await readJournal(this.opts.stateDirectory, this.opts.ids);
-    for (const p of problems) {
-      const aside = `${p.file}.corrupt-${Date.now()}`;
-      this.opts.log.error(
-        { file: p.file, problem: p.problem, movedTo: aside },
-        'journal: ignoring unreadable record',
-      );
-      await rename(p.file, aside).catch(() => undefined);
-    }
-    const closed = records.filter((r) => ['reported', 'dropped', 'cancelled'].includes(r.phase));
-    const excess = closed.length - (this.opts.keepClosed ?? DEFAULT_KEEP_CLOSED);
-    for (const r of closed.slice(0, Math.max(0, excess))) {
-      await rm(this.fileOf(r.executionNumber), { force: true }).catch(() => undefined);
-    }
-    const pruned = new Set(closed.slice(0, Math.max(0, excess)));
-    return records.filter((r) => !pruned.has(r)).map(toExecutionRecord);
+  /**
+   * Loads all records; unreadable ones are logged and kept aside, a legacy journal is folded into
+   * the log, and the log is compacted (the oldest closed records beyond keepClosed are dropped).
+   */
+  load(): Promise<ExecutionRecord[]> {
+    return this.enqueue(async () => {
+      const contents = await readJournalContents(this.opts.stateDirectory, this.opts.ids);
+      for (const p of contents.problems) {
+        const file = p.file.replace(/:\d+$/, '');
+        const aside = `${file}.corrupt-${Date.now()}`;
+        this.opts.log.error(
+          { file: p.file, problem: p.problem, movedTo: aside },
+          'journal: ignoring unreadable record',
+        );
+        // A legacy file is moved aside; the log is copied aside (compaction rewrites it without the line).
+        if (file === this.logFile) await copyFile(file, aside).catch(() => undefined);
+        else await rename(file, aside).catch(() => undefined);
+      }
+      this.latest.clear();
+      this.written.clear();
+      for (const record of contents.records) this.remember(record);
+      if (contents.records.length > 0 || contents.logLines > 0) await this.compact();
+      for (const file of contents.legacyFiles) await rm(file, { force: true }).catch(() => undefined);
+      this.ready = Promise.resolve();
+      return [...this.latest.values()]
+        .sort((a, b) => a.executionNumber - b.executionNumber)
+        .map(toExecutionRecord);
+    });
   }
 
-  /** Durably writes the record (resolves after fsync). Rejects with JournalError. */
+  /** Durably appends the record (resolves after fdatasync; at once when nothing changed). Rejects with JournalError. */
   save(record: ExecutionRecord): Promise<void> {
-    const previous = this.queues.get(record.executionNumber) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.write(record));
-    this.queues.set(record.executionNumber, next);
-    const cleanup = () => {
-      if (this.queues.get(record.executionNumber) === next) this.queues.delete(record.executionNumber);
-    };
-    next.then(cleanup, cleanup);
+    return this.enqueue(() => this.append(record));
+  }
+
+  /** Closes the log file (the journal reopens it on the next save). */
+  async close(): Promise<void> {
+    await this.enqueue(async () => {
+      await this.handle?.close().catch(() => undefined);
+      this.handle = undefined;
+    });
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.catch(() => undefined).then(work);
+    this.chain = next.catch(() => undefined);
     return next;
   }
 
-  private fileOf(executionNumber: number): string {
-    return join(this.dir, `${executionNumber}.json`);
+  private remember(file: JournalFile): void {
+    this.latest.set(file.executionNumber, file);
+    const { updatedAt: _u, ...key } = file;
+    this.written.set(file.executionNumber, JSON.stringify(key));
   }
 
-  private async write(record: ExecutionRecord): Promise<void> {
+  /** Before the first write without load(): the records already in the log (compaction keeps them). */
+  private prepare(): Promise<void> {
+    this.ready ??= readJournalContents(this.opts.stateDirectory, this.opts.ids).then(
+      ({ records }) => {
+        for (const record of records) if (!this.latest.has(record.executionNumber)) this.remember(record);
+      },
+      () => undefined,
+    );
+    return this.ready;
+  }
+
+  private async append(record: ExecutionRecord): Promise<void> {
     const { thingName, jobId, namespaceId } = this.opts.ids;
     const file: JournalFile = {
       format: JOURNAL_FORMAT,
@@ -187,26 +141,69 @@ export class Journal {
       updatedAt: new Date().toISOString(),
       ...record,
     };
+    const { updatedAt: _u, ...key } = file;
+    if (this.written.get(record.executionNumber) === JSON.stringify(key)) return; // nothing changed
     try {
-      this.dirReady ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
-      await this.dirReady;
-      await writeFileAtomic(this.fileOf(record.executionNumber), `${JSON.stringify(file)}\n`, {
-        fsync: true,
-      });
-      await fsyncDirectory(this.dir);
+      await this.prepare();
+      const handle = await this.openLog();
+      await handle.write(`${JSON.stringify(file)}\n`);
+      if (record.phase !== 'reported') await handle.datasync();
     } catch (err) {
-      this.dirReady = undefined;
-      throw new JournalError(
-        `cannot write the journal record ${this.fileOf(record.executionNumber)}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      await this.handle?.close().catch(() => undefined);
+      this.handle = undefined;
+      throw new JournalError(`cannot write the journal ${this.logFile}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
+    this.remember(file);
+    if (CLOSED_PHASES.has(record.phase)) {
+      await this.compact().catch((err: Error) => {
+        // The appended record is durable; a failed compaction only leaves the log longer.
+        this.opts.log.warn({ err: err.message }, 'journal: compaction failed');
+      });
+    }
+  }
+
+  private async openLog(): Promise<FileHandle> {
+    if (this.handle) return this.handle;
+    await mkdir(this.dir, { recursive: true });
+    this.handle = await open(this.logFile, 'a', 0o600);
+    // A new file's directory entry must be durable too (after a compaction it already is).
+    if (!this.entryDurable) await fsyncDirectory(this.dir);
+    this.entryDurable = true;
+    return this.handle;
+  }
+
+  /** Rewrites the log with the latest record of each execution (the newest keepClosed closed ones). */
+  private async compact(): Promise<void> {
+    const all = [...this.latest.values()].sort((a, b) => a.executionNumber - b.executionNumber);
+    const closed = all.filter((r) => CLOSED_PHASES.has(r.phase));
+    const excess = closed.length - (this.opts.keepClosed ?? DEFAULT_KEEP_CLOSED);
+    for (const r of closed.slice(0, Math.max(0, excess))) {
+      this.latest.delete(r.executionNumber);
+      this.written.delete(r.executionNumber);
+    }
+    const kept = all.filter((r) => this.latest.has(r.executionNumber));
+    const temp = `${this.logFile}.compact-${process.pid}`;
+    await mkdir(this.dir, { recursive: true });
+    const out = await open(temp, 'w', 0o600);
+    try {
+      await out.write(kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    await this.handle?.close().catch(() => undefined);
+    this.handle = undefined;
+    await rename(temp, this.logFile);
+    await fsyncDirectory(this.dir);
+    this.entryDurable = true;
   }
 }
 
-/** Makes the rename itself durable. Some file systems cannot fsync a directory; that is not an error. */
+/** Makes a rename or a new file durable. Some file systems cannot fsync a directory; that is not an error. */
 async function fsyncDirectory(dir: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();

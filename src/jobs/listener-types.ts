@@ -29,15 +29,25 @@ export interface Listener {
   sync(): Promise<void>;
   /** A copy of every execution's state, for status output and tests. */
   executions(): ExecutionState[];
+  /** Whether a job is being claimed, runs, or its final status is being sent (what a restart or a
+   *  deployment waits for; a status that cannot be sent now waits in the outbox, not here). */
+  isBusy(): boolean;
+  /** Takes no new work (no new claims) until resumeNewWork(); a running job continues. */
+  pauseNewWork(reason: string): void;
+  resumeNewWork(): void;
+  /** Resolves true once no job is claimed or running, false after `timeoutMs` or when `signal` aborts. */
+  whenIdle(timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
 }
 
 /** One object owned by the listener and read (live) by its parts, so they all agree on where it is:
  *  ready = started up (notifications and syncs count from now), stopping = takes no new work,
- *  stopped = timers are cleared and nothing new is sent. */
+ *  stopped = timers are cleared and nothing new is sent, paused = takes no new work for now. */
 export interface ListenerLifecycle {
   ready: boolean;
   stopping: boolean;
   stopped: boolean;
+  /** No new claims (a restart or a deployment waits for the running job); undefined = not paused. */
+  paused?: string;
 }
 
 /** Queues an event for decide(); resolves once its journal writes are done (`persisted` false if one failed). */

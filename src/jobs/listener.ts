@@ -7,6 +7,7 @@
 //   sync-loop.ts             describe the latest execution (coalesced) and the ones we hold
 //   notification-handler.ts  notify topics -> sync
 //   outbox-retry.ts          backoff timers for unsent final statuses
+import { KILL_WAIT_MS, killTrackedProcessGroups, trackedProcessGroups } from '../run/spawn.js';
 import { ActionExecutor } from './action-executor.js';
 import { type ExecutionEvent, type ExecutionState, stateFromRecord } from './decide.js';
 import { ExecutionQueue } from './execution-queue.js';
@@ -29,6 +30,7 @@ export async function startListener(options: ListenerOptions): Promise<Listener>
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const IDLE_POLL_MS = 200;
 
 class Agent implements Listener {
   private readonly ids: JobIds;
@@ -146,6 +148,31 @@ class Agent implements Listener {
     return this.syncLoop.sync();
   }
 
+  isBusy(): boolean {
+    return this.queue.busy || this.runs.size > 0;
+  }
+
+  pauseNewWork(reason: string): void {
+    if (this.lifecycle.paused === undefined) this.log.info({ reason }, 'taking no new jobs for now');
+    this.lifecycle.paused = reason;
+  }
+
+  resumeNewWork(): void {
+    if (this.lifecycle.paused === undefined) return;
+    this.lifecycle.paused = undefined;
+    this.log.info('taking new jobs again');
+    void this.sync();
+  }
+
+  async whenIdle(timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.isBusy()) {
+      if (signal?.aborted || Date.now() >= deadline) return false;
+      await sleep(Math.min(IDLE_POLL_MS, Math.max(1, deadline - Date.now())));
+    }
+    return true;
+  }
+
   /** Reconnected: whatever waits on the service is retried now, then describe. */
   private resync(): void {
     if (!this.lifecycle.ready || this.lifecycle.stopped) return;
@@ -171,11 +198,20 @@ class Agent implements Listener {
     this.lifecycle.stopping = true;
     clearInterval(this.pollTimer);
     if (this.runs.size > 0) {
+      // A job in a resumable step is suspended at once (a reboot is under way); any other gets graceMs.
+      for (const n of this.runs.numbers()) await this.dispatch(n, { type: 'stopping' });
       this.log.info({ graceMs }, 'stopping: waiting for the running job');
       if (!(await this.runs.settledWithin(graceMs))) {
         for (const n of this.runs.numbers()) await this.dispatch(n, { type: 'stopDeadline' });
-        await this.runs.settledWithin(Math.min(graceMs, 5_000) + 1_000); // give the aborted job a moment to clean up
       }
+      // An aborted step's group gets SIGTERM, killGraceSeconds, then SIGKILL: wait for all of it.
+      const killMs = this.opts.config.executor.killGraceSeconds * 1000 + KILL_WAIT_MS + 1_000;
+      await this.runs.settledWithin(killMs);
+    }
+    if (trackedProcessGroups().length > 0) {
+      // Nothing a step started may outlive the agent (a runner that ignored the abort, say).
+      const gone = await killTrackedProcessGroups();
+      this.log.warn({ gone }, 'stopping: killed the process groups of steps still running');
     }
     await this.queue.idle();
     // Flush: one more attempt for every status waiting in the outbox, bounded by flushMs.
@@ -197,6 +233,7 @@ class Agent implements Listener {
     this.opts.transport.off('connected', this.onConnected);
     this.client.close();
     await this.queue.idle();
+    await this.journal.close();
     await this.opts.transport.close();
     this.log.info('listener stopped');
   }

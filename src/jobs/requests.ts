@@ -1,37 +1,33 @@
 // The three Jobs requests decide() asks for (claim, final status, describe of one execution), each
 // turned into the event that reports its result. Never rejects: every failure is an event too.
 import { JobsRequestRejectedError } from '../errors.js';
+import { claimIdOf, claimRequest } from './claim.js';
 import type { ExecutionEvent, ExecutionState } from './execution.js';
 import { type JobsClient, RETRYABLE_REJECTIONS } from './jobs-client.js';
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** UpdateJobExecution IN_PROGRESS with expectedVersion: the claim. */
+/** UpdateJobExecution IN_PROGRESS with expectedVersion and our claim id: the claim. */
 export function requestClaim(
   client: JobsClient,
-  n: number,
+  state: ExecutionState,
   expectedVersion: number,
   stepTimeoutInMinutes?: number,
 ): Promise<ExecutionEvent> {
-  return client
-    .update({
-      status: 'IN_PROGRESS',
-      expectedVersion,
-      executionNumber: n,
-      includeJobExecutionState: true,
-      ...(stepTimeoutInMinutes !== undefined ? { stepTimeoutInMinutes } : {}),
-    })
-    .then(
-      (res): ExecutionEvent => ({
-        type: 'claimAccepted',
-        versionNumber: res.executionState?.versionNumber,
-        canStart: true,
-      }),
-      (err): ExecutionEvent =>
-        err instanceof JobsRequestRejectedError
-          ? { type: 'claimRejected', code: err.rejectedCode }
-          : { type: 'claimFailed', error: message(err) },
-    );
+  const req = claimRequest(state, expectedVersion);
+  if (stepTimeoutInMinutes !== undefined) req.stepTimeoutInMinutes = stepTimeoutInMinutes;
+  return client.update(req).then(
+    (res): ExecutionEvent => ({
+      type: 'claimAccepted',
+      versionNumber: res.executionState?.versionNumber,
+      claimId: claimIdOf(res.executionState?.statusDetails),
+      canStart: true,
+    }),
+    (err): ExecutionEvent =>
+      err instanceof JobsRequestRejectedError
+        ? { type: 'claimRejected', code: err.rejectedCode }
+        : { type: 'claimFailed', error: message(err) },
+  );
 }
 
 /** UpdateJobExecution with the journaled final status; the same executionNumber and expectedVersion

@@ -40,6 +40,37 @@ function checkOutcome(value: unknown): JobOutcome | string {
   return { status: o.status, statusDetails: details as Record<string, string> };
 }
 
+/**
+ * A shutdown (reboot, nucleus stopping the component) may signal a step's processes a moment before
+ * the agent itself: a resumable step killed by a signal waits this long for the agent's own stop
+ * before its failure is reported, so that a reboot is not reported FAILED.
+ */
+export const SIGNAL_SETTLE_MS = 3_000;
+
+/** The outcome is the failure of the resumable step the journal shows, killed by a signal. */
+function killedInResumableStep(outcome: JobOutcome, state: ExecutionState | undefined): boolean {
+  const step = state?.lastStep;
+  return (
+    outcome.status === 'FAILED' &&
+    step?.resumable === true &&
+    outcome.statusDetails.failedStep === step.name &&
+    /killed by signal SIG(TERM|KILL|HUP|INT)/.test(outcome.statusDetails.reason ?? '')
+  );
+}
+
+function abortedWithin(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 export class Runs {
   private readonly running = new Map<number, Running>();
 
@@ -91,11 +122,24 @@ export class Runs {
       .then(() => this.opts.runJob(document, context))
       .finally(() => observer?.runEnded(executionNumber))
       .then(
-        (value) => {
+        async (value) => {
           const checked = checkOutcome(value);
-          return typeof checked === 'string'
-            ? dispatch(executionNumber, { type: 'runSettled', error: checked })
-            : dispatch(executionNumber, { type: 'runSettled', outcome: checked });
+          if (typeof checked === 'string')
+            return dispatch(executionNumber, { type: 'runSettled', error: checked });
+          if (killedInResumableStep(checked, this.opts.state(executionNumber))) {
+            jobLog.info(
+              { waitMs: SIGNAL_SETTLE_MS },
+              'resumable step killed by a signal: waiting in case the device is shutting down',
+            );
+            await abortedWithin(controller.signal, SIGNAL_SETTLE_MS);
+            if (controller.signal.aborted) {
+              return dispatch(executionNumber, {
+                type: 'runSettled',
+                error: 'aborted: the agent is stopping',
+              });
+            }
+          }
+          return dispatch(executionNumber, { type: 'runSettled', outcome: checked });
         },
         (err) => {
           const reason = controller.signal.aborted ? ` (aborted: ${String(controller.signal.reason)})` : '';

@@ -93,6 +93,7 @@ const PHASE_WORDS: Record<JournalFile['phase'], string> = {
   reported: 'reported',
   dropped: 'dropped (the service refused the status)',
   cancelled: 'ended by the service (canceled, removed or timed out)',
+  lost: 'claimed by another agent (left alone)',
 };
 
 export function formatStatusReport(report: StatusReport): string {

@@ -56,6 +56,8 @@ export interface LocalStack {
    */
   requestCount(operation?: string): number;
   setRateLimit(operation: string, limit: RateLimit | undefined): void;
+  /** Test/chaos hook (no AWS API): queues the job once more for the thing; the new executionNumber. */
+  queueExecutionAgain(jobId: string, thingName: string): number;
   /** Closes the MQTT listener and drops clients (state is kept). */
   stopBroker(): Promise<void>;
   /** Listens again on the SAME port. */
@@ -143,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       minuteMs: store.minuteMs,
       requestCount: (operation) => gate.count(operation),
       setRateLimit: (operation, limit) => gate.setLimit(operation, limit),
+      queueExecutionAgain: (jobId, thingName) => store.queueExecutionAgain(jobId, thingName),
       stopBroker: () => readyBroker.stop(),
       startBroker: () => readyBroker.start(),
       close() {

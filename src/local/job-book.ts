@@ -131,9 +131,9 @@ export class JobBook {
    * (it left a continuous job's group before running it) gets a new one when it comes back; a thing
    * that already ran the job does not run it again.
    */
-  queueExecution(state: JobState, thingName: string): void {
+  queueExecution(state: JobState, thingName: string, again = false): void {
     const latest = this.latestExecution(state, thingName);
-    if (latest && latest.status !== 'REMOVED') return;
+    if (latest && latest.status !== 'REMOVED' && !again) return;
     const now = this.seconds();
     this.seq += 1;
     state.executions.push({

@@ -149,6 +149,27 @@ export class LocalStore extends EventEmitter<LocalStoreEvents> {
     this.announce();
   }
 
+  /**
+   * No AWS API: a test and chaos-suite hook that runs the job on the thing once more (a new
+   * execution, QUEUED, with the next executionNumber), as many deployments of one job to one device
+   * would. Refused while the thing's latest execution of the job is still QUEUED or IN_PROGRESS.
+   * Returns the new executionNumber.
+   */
+  queueExecutionAgain(jobId: string, thingName: string): number {
+    const state = this.book.job(jobId);
+    const latest = this.book.latestExecution(state, thingName);
+    if (latest && (latest.status === 'QUEUED' || latest.status === 'IN_PROGRESS')) {
+      throw new ServiceError(
+        'InvalidRequestException',
+        `execution ${latest.executionNumber} of ${jobId} for ${thingName} is still ${latest.status}`,
+      );
+    }
+    const executionNumber = state.nextExecutionNumber;
+    this.book.queueExecution(state, thingName, true);
+    this.announce();
+    return executionNumber;
+  }
+
   // ---------------------------------------------------------------- jobs (control plane)
 
   createJob(input: control.CreateJobInput): JobRecord {

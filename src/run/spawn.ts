@@ -50,6 +50,33 @@ export const DRAIN_AFTER_EXIT_MS = 2_000;
 export const KILL_WAIT_MS = 5_000;
 const POLL_MS = 25;
 
+/** Process groups of steps that are running now: the agent SIGKILLs what is left of them on its way out. */
+const trackedGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function track(pgid: number): void {
+  trackedGroups.add(pgid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort (process.exit with a step still running): nothing of a step outlives the agent.
+  process.once('exit', () => {
+    for (const group of trackedGroups) signalGroup(group, 'SIGKILL');
+  });
+}
+
+/** The process groups of steps still running (for shutdown). */
+export function trackedProcessGroups(): number[] {
+  return [...trackedGroups];
+}
+
+/** SIGKILLs every tracked step group and waits (bounded) until none has a live member; true when gone. */
+export async function killTrackedProcessGroups(withinMs = KILL_WAIT_MS): Promise<boolean> {
+  const groups = [...trackedGroups];
+  for (const pgid of groups) signalGroup(pgid, 'SIGKILL');
+  const results = await Promise.all(groups.map((pgid) => waitForGroupExit(pgid, withinMs)));
+  return results.every(Boolean);
+}
+
 export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
   const stdout = new OutputTail(req.tailChars);
   const stderr = new OutputTail(req.tailChars);
@@ -97,6 +124,7 @@ export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
       startError: ('error' in outcome ? outcome.error : new Error('not started')) as NodeJS.ErrnoException,
     });
   }
+  track(pgid);
 
   child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
   if (req.onProgress) {
@@ -149,6 +177,7 @@ export async function runProcess(req: ProcessRequest): Promise<ProcessResult> {
   } finally {
     clearTimeout(timer);
     req.signal.removeEventListener('abort', onAbort);
+    trackedGroups.delete(pgid);
   }
 }
 

@@ -38,6 +38,8 @@ export class ApplyQueue {
   /** The configuration of the agent that ran last (what `changed` is relative to). */
   private lastConfig: Config | undefined;
   private failed: Error | undefined;
+  /** Aborted by abandonStart(): a restart waiting for the running job stops waiting. */
+  private restartWait: AbortController | undefined;
 
   constructor(private readonly options: ApplyQueueOptions) {}
 
@@ -77,6 +79,7 @@ export class ApplyQueue {
   /** Aborts a start under way (its agent is stopped rather than kept). */
   abandonStart(reason: string): void {
     this.starting?.abort.abort(new StartAbandoned(reason));
+    this.restartWait?.abort(new StartAbandoned(reason));
   }
 
   /** The running agent, for the caller to stop; none runs afterwards. */
@@ -134,6 +137,11 @@ export class ApplyQueue {
       }
       const enroll = plan.action === 'restart' && plan.enroll;
       if (running) {
+        await this.waitForRunningJob(running);
+        if (this.desired !== next) {
+          running.agent.listener.resumeNewWork(); // a newer configuration arrived: plan again
+          continue;
+        }
         log.info(
           { changed: plan.action === 'restart' ? plan.changed : [], reenroll: enroll },
           'configuration changed: stopping the agent to start it with the new configuration',
@@ -175,6 +183,35 @@ export class ApplyQueue {
       );
       emit({ type: 'started', config: next, changed, enrolled: enroll });
       await this.options.onListening();
+    }
+  }
+
+  /**
+   * A restart would cut the running job: wait for it (taking no new work meanwhile), bounded by
+   * listen.restartWaitSeconds; stop() or a fatal error ends the wait early.
+   */
+  private async waitForRunningJob(running: { config: Config; agent: RunningAgent }): Promise<void> {
+    const { listener } = running.agent;
+    const waitSeconds = running.config.listen.restartWaitSeconds;
+    if (!listener.isBusy() || waitSeconds === 0) return;
+    const { log } = this.options;
+    log.info(
+      { restartWaitSeconds: waitSeconds },
+      'configuration changed: waiting for the running job to finish before restarting',
+    );
+    listener.pauseNewWork('a restart for a new configuration waits for the running job');
+    this.restartWait = new AbortController();
+    try {
+      const idle = await listener.whenIdle(waitSeconds * 1000, this.restartWait.signal);
+      if (idle) log.info('the running job finished: restarting with the new configuration');
+      else if (!this.restartWait.signal.aborted) {
+        log.warn(
+          { restartWaitSeconds: waitSeconds },
+          'the running job outlasted listen.restartWaitSeconds: restarting now (it gets listen.shutdownGraceSeconds)',
+        );
+      }
+    } finally {
+      this.restartWait = undefined;
     }
   }
 

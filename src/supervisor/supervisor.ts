@@ -14,6 +14,7 @@ import { type AgentEvent, type RunningAgent, startAgent } from '../agent.js';
 import type { Config } from '../config/schema.js';
 import { ConfigFileError, ConfigInvalidError, GgjobsError } from '../errors.js';
 import type { ComponentState } from '../greengrass/component-state.js';
+import { type ComponentUpdateWatch, watchComponentUpdates } from '../greengrass/component-updates.js';
 import { createLogger, type Logger } from '../log.js';
 import { createGreengrassIpcTransport } from '../transport/greengrass-ipc.js';
 import { createTransport } from '../transport/index.js';
@@ -34,6 +35,7 @@ class AgentSupervisor implements Supervisor {
   private readonly queue: ApplyQueue;
   private loads: Promise<void> = Promise.resolve();
   private terminating: Promise<void> | undefined;
+  private componentUpdates: ComponentUpdateWatch | undefined;
 
   constructor(private readonly options: SupervisorOptions) {
     const env = options.env ?? process.env;
@@ -117,6 +119,18 @@ class AgentSupervisor implements Supervisor {
       if (this.terminating) throw new StartAbandoned('stopped while starting');
     };
     await this.sources.open(stopRequested);
+    const connection = this.sources.connection;
+    if (connection) {
+      // Deployments that would restart the component wait for the running job (DeferComponentUpdate).
+      this.componentUpdates = await watchComponentUpdates({
+        connection,
+        log: this.log,
+        busy: () => this.queue.agent?.listener.isBusy() ?? false,
+        hold: (reason) => this.queue.agent?.listener.pauseNewWork(reason),
+        resume: () => this.queue.agent?.listener.resumeNewWork(),
+      });
+      stopRequested();
+    }
     const config = await this.sources.load();
     stopRequested();
     this.applyLogLevel(config.logLevel);
@@ -193,6 +207,7 @@ class AgentSupervisor implements Supervisor {
       }
       this.queue.abandonStart('stopping');
       await this.sources.stopWatching();
+      await this.componentUpdates?.close();
       await this.queue.applying;
       await this.loads;
       const agent = this.queue.takeRunning();

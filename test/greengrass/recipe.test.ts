@@ -162,13 +162,18 @@ describe('recipe.yaml', () => {
     );
     const result = configSchema.safeParse(config);
     expect(result.error?.issues ?? []).toEqual([]);
+    // Except the stop timings, which fit the nucleus's 5 s between SIGTERM and SIGKILL (README).
     const contractDefaults = configSchema.parse({
       ...SAMPLE,
       jobId: result.data?.jobId,
       namespaceId: result.data?.namespaceId,
       transport: { kind: 'greengrass-ipc' },
+      listen: { shutdownGraceSeconds: 1 },
+      executor: { killGraceSeconds: 2 },
     });
     expect(result.data).toEqual(contractDefaults);
+    const stopSeconds = result.data!.listen.shutdownGraceSeconds + result.data!.executor.killGraceSeconds;
+    expect(stopSeconds).toBeLessThan(5);
     expect(result.data?.transport).toEqual({ kind: 'greengrass-ipc' });
   });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CLAIM_ID_KEY } from '../../src/jobs/claim.js';
 import {
   type Decision,
   decide,
@@ -11,6 +12,8 @@ import {
 } from '../../src/jobs/decide.js';
 
 const NOW = '2025-01-01T00:00:00.000Z';
+/** The claim id this agent draws for its claim in these tests. */
+const CLAIM = 'claim-ours';
 const doc = { steps: [] };
 
 function run(state: ExecutionState, ...events: ExecutionEvent[]): Decision {
@@ -24,10 +27,11 @@ const queued = (versionNumber = 1, canStart = true): ExecutionEvent => ({
   type: 'described',
   execution: { status: 'QUEUED', versionNumber, jobDocument: doc },
   canStart,
+  claimId: CLAIM,
 });
-const described = (status: string, versionNumber = 2): ExecutionEvent => ({
+const described = (status: string, versionNumber = 2, claimId = CLAIM): ExecutionEvent => ({
   type: 'described',
-  execution: { status, versionNumber, jobDocument: doc },
+  execution: { status, versionNumber, jobDocument: doc, statusDetails: { [CLAIM_ID_KEY]: claimId } },
   canStart: true,
 });
 const step = (index: number, resumable = false): ExecutionEvent => ({
@@ -37,8 +41,12 @@ const step = (index: number, resumable = false): ExecutionEvent => ({
 
 /** A state that is running, as after claimAccepted. */
 function running(): ExecutionState {
-  return run(newExecutionState(7), queued(1), { type: 'claimAccepted', versionNumber: 2, canStart: true })
-    .state;
+  return run(newExecutionState(7), queued(1), {
+    type: 'claimAccepted',
+    versionNumber: 2,
+    claimId: CLAIM,
+    canStart: true,
+  }).state;
 }
 
 /** The same state as the journal gives it back after a restart. */
@@ -66,6 +74,7 @@ describe('decide: claiming a queued execution', () => {
     const d = run(newExecutionState(7), queued(1), {
       type: 'claimAccepted',
       versionNumber: 2,
+      claimId: CLAIM,
       canStart: true,
     });
     expect(d.state).toMatchObject({ phase: 'started', running: true, versionNumber: 2, startedAt: NOW });
@@ -219,8 +228,13 @@ describe('decide: restart recovery', () => {
     expect(types(decide(recovered.state, described('IN_PROGRESS', 2), NOW))).toEqual(['persist', 'run']);
   });
 
-  it('reports an IN_PROGRESS execution it has no journal record of as interrupted', () => {
-    const d = decide(newExecutionState(7), described('IN_PROGRESS', 5), NOW);
+  it('reports an IN_PROGRESS execution it has no journal record of (and no claim id) as interrupted', () => {
+    const unclaimed: ExecutionEvent = {
+      type: 'described',
+      execution: { status: 'IN_PROGRESS', versionNumber: 5, jobDocument: doc },
+      canStart: true,
+    };
+    const d = decide(newExecutionState(7), unclaimed, NOW);
     expect(d.state).toMatchObject({ phase: 'finished', versionNumber: 5 });
     expect(d.state.outcome?.statusDetails.reason).toBe('interrupted');
     expect(types(d)).toEqual(['persist', 'sendStatus']);
@@ -313,7 +327,87 @@ describe('decide: the outbox', () => {
   });
 });
 
+describe('decide: claim identity (two agents for one thing)', () => {
+  it('journals a claim id before the claim and sends nothing else', () => {
+    const d = run(newExecutionState(7), queued(1));
+    expect(d.state.claimId).toBe(CLAIM);
+    expect(recordFromState(d.state)).toMatchObject({ phase: 'claiming', claimId: CLAIM });
+    expect(types(d)).toEqual(['persist', 'claim']);
+  });
+
+  it('loses the execution when a describe after VersionMismatch shows another claim id', () => {
+    const s = run(newExecutionState(7), queued(1), { type: 'claimRejected', code: 'VersionMismatch' }).state;
+    const d = decide(s, described('IN_PROGRESS', 2, 'claim-theirs'), NOW);
+    expect(d.state.phase).toBe('lost');
+    expect(types(d)).toEqual(['persist']);
+    expect(d.actions.find((a) => a.type === 'log')).toMatchObject({ level: 'debug' });
+    // Whatever happens next, it neither runs nor reports it.
+    for (const e of [described('IN_PROGRESS', 3, 'claim-theirs'), { type: 'retryDue' } as const]) {
+      expect(types(decide(d.state, e, NOW))).toEqual([]);
+    }
+  });
+
+  it('loses the execution when the accepted reply shows another claim id', () => {
+    const d = run(newExecutionState(7), queued(1), {
+      type: 'claimAccepted',
+      versionNumber: 2,
+      claimId: 'claim-theirs',
+      canStart: true,
+    });
+    expect(d.state.phase).toBe('lost');
+    expect(types(d)).toEqual(['persist']);
+  });
+
+  it('describes when the accepted reply shows no claim id, and runs once the describe shows its own', () => {
+    const d = run(newExecutionState(7), queued(1), {
+      type: 'claimAccepted',
+      versionNumber: 2,
+      canStart: true,
+    });
+    expect(types(d)).toEqual(['describe']);
+    expect(types(decide(d.state, described('IN_PROGRESS', 2), NOW))).toEqual(['persist', 'run']);
+  });
+
+  it('leaves alone an IN_PROGRESS execution another agent claimed (no journal record here)', () => {
+    const d = decide(newExecutionState(7), described('IN_PROGRESS', 5, 'claim-theirs'), NOW);
+    expect(d.state.phase).toBe('new');
+    expect(types(d)).toEqual([]);
+  });
+
+  it("after a restart, continues its own claim and leaves another agent's alone", () => {
+    const claiming = restarted(run(newExecutionState(7), queued(1)).state);
+    expect(types(decide(claiming, described('IN_PROGRESS', 2), NOW))).toEqual(['persist', 'run']);
+    expect(decide(claiming, described('IN_PROGRESS', 2, 'claim-theirs'), NOW).state.phase).toBe('lost');
+  });
+});
+
 describe('decide: graceful stop', () => {
+  it('suspends a job in a resumable step at once: aborted, nothing reported, journal left as started', () => {
+    const s = run(running(), step(0), step(1, true)).state;
+    const d = decide(s, { type: 'stopping' }, NOW);
+    expect(types(d)).toEqual(['abort']);
+    const settled = decide(d.state, { type: 'runSettled', error: 'aborted' }, NOW);
+    expect(types(settled)).toEqual([]);
+    expect(settled.state).toMatchObject({ phase: 'started', running: false, lastStep: { index: 1 } });
+    // The next start resumes after the resumable step, exactly as after a crash.
+    const recovered = decide(restarted(settled.state), { type: 'recovered' }, NOW);
+    expect(types(recovered)).toEqual(['describe']);
+    const resumed = decide(recovered.state, described('IN_PROGRESS', 3), NOW);
+    expect(resumed.actions).toContainEqual({ type: 'run', document: doc, resumeFromStep: 2 });
+  });
+
+  it('suspends rather than fails a resumable step still running at the stop deadline', () => {
+    const s = decide(run(running(), step(0)).state, { type: 'stopping' }, NOW).state;
+    const later = decide(s, step(1, true), NOW).state;
+    const d = decide(later, { type: 'stopDeadline' }, NOW);
+    expect(types(d)).toEqual(['abort']);
+    expect(types(decide(d.state, { type: 'runSettled', error: 'aborted' }, NOW))).toEqual([]);
+  });
+
+  it('waits for a job in a non-resumable step when the stop begins', () => {
+    expect(types(decide(run(running(), step(0)).state, { type: 'stopping' }, NOW))).toEqual([]);
+  });
+
   it('aborts the job past the grace period and reports it interrupted at the running step', () => {
     const d = decide(run(running(), step(0), step(3)).state, { type: 'stopDeadline' }, NOW);
     expect(types(d)).toEqual(['abort', 'persist', 'sendStatus']);
@@ -347,14 +441,25 @@ describe('decide: exactly once, for any sequence of events and restarts', () => 
     { arbitrary: fc.constant(true), weight: 4 },
     { arbitrary: fc.constant(false), weight: 1 },
   );
+  // What the service shows: our claim, another agent's, or none.
+  const claimDetails = fc.constantFrom(
+    { [CLAIM_ID_KEY]: CLAIM },
+    { [CLAIM_ID_KEY]: 'claim-theirs' },
+    {} as Record<string, string>,
+  );
   const event: fc.Arbitrary<ExecutionEvent | 'restart' | 'restartWithoutJournal'> = fc.oneof(
     { arbitrary: fc.constant('restart' as const), weight: 4 },
     fc.constant('restartWithoutJournal' as const),
     {
       arbitrary: fc.record({
         type: fc.constant('described' as const),
-        execution: fc.record({ status: fc.constantFrom('QUEUED', 'IN_PROGRESS'), versionNumber: fc.nat(20) }),
+        execution: fc.record({
+          status: fc.constantFrom('QUEUED', 'IN_PROGRESS'),
+          versionNumber: fc.nat(20),
+          statusDetails: claimDetails,
+        }),
         canStart,
+        claimId: fc.constant(CLAIM),
       }),
       weight: 6,
     },
@@ -362,6 +467,7 @@ describe('decide: exactly once, for any sequence of events and restarts', () => 
       arbitrary: fc.record({
         type: fc.constant('claimAccepted' as const),
         versionNumber: fc.nat(20),
+        claimId: fc.constantFrom(CLAIM, 'claim-theirs'),
         canStart,
       }),
       weight: 4,

@@ -1,10 +1,11 @@
 // Shared helpers of the jobs tests: a logger whose lines can be inspected, temp state directories and
 // a valid Config for a listener.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type Config, configSchema } from '../../src/config/schema.js';
+import { journalLogFile } from '../../src/jobs/journal.js';
 import { createLogger, type Logger } from '../../src/log.js';
 
 export { waitFor } from '../transport/aedes-broker.js';
@@ -64,4 +65,31 @@ export function listenerConfig(overrides: {
     },
     transport: { kind: 'mqtt', url: overrides.url, reconnectMinMs: 50, reconnectMaxMs: 300 },
   });
+}
+
+/**
+ * The latest journal record of an execution as it is on disk (the last line of it in the job's
+ * journal.log), read synchronously for waitFor; undefined while there is none.
+ */
+export function journalRecordOnDisk(
+  stateDirectory: string,
+  ids: { thingName: string; namespaceId: string; jobId: string },
+  executionNumber: number,
+): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(journalLogFile(stateDirectory, ids), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let found: Record<string, unknown> | undefined;
+  for (const line of text.split('\n')) {
+    try {
+      const record = JSON.parse(line) as Record<string, unknown>;
+      if (record.executionNumber === executionNumber) found = record;
+    } catch {
+      // an empty or torn line
+    }
+  }
+  return found;
 }

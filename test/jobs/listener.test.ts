@@ -1,7 +1,5 @@
 // The listener against the local AWS IoT stack (real aedes broker, real Jobs data plane, jobs created
 // with the AWS SDK), with the mqtt.js transport. Process-crossing behaviour is in restart.test.ts.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import { type Listener, type ListenerEvent, startListener } from '../../src/jobs/listener.js';
@@ -10,7 +8,14 @@ import { silentLogger } from '../../src/log.js';
 import type { JobContext, JobOutcome, RunJob } from '../../src/run/types.js';
 import { createTransport } from '../../src/transport/index.js';
 import type { Transport } from '../../src/transport/types.js';
-import { captureLogger, listenerConfig, removeTempDirs, tempDir, waitFor } from './helpers.js';
+import {
+  captureLogger,
+  journalRecordOnDisk,
+  listenerConfig,
+  removeTempDirs,
+  tempDir,
+  waitFor,
+} from './helpers.js';
 import { DOCUMENT, type JobsStack, NAMESPACE, startJobsStack } from './stack.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -108,19 +113,7 @@ const statusIs = (js: JobsStack, thing: string, job: string, status: string) =>
   }, `execution ${status}`);
 
 function journalRecord(agent: Agent, executionNumber: number): Record<string, unknown> | undefined {
-  const file = join(
-    agent.config.stateDirectory,
-    'executions',
-    agent.config.thingName,
-    NAMESPACE,
-    agent.config.jobId,
-    `${executionNumber}.json`,
-  );
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
+  return journalRecordOnDisk(agent.config.stateDirectory, agent.config, executionNumber);
 }
 
 describe('listener: notifications', () => {

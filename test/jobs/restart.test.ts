@@ -1,13 +1,13 @@
 // The agent as a separate process that is killed (SIGKILL) and started again: what the journal
 // keeps across the crash decides what happens next. Uses the compiled dist/ (test global setup).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
-import { listenerConfig, removeTempDirs, tempDir, waitFor } from './helpers.js';
-import { type JobsStack, NAMESPACE, startJobsStack } from './stack.js';
+import { journalRecordOnDisk, listenerConfig, removeTempDirs, tempDir, waitFor } from './helpers.js';
+import { type JobsStack, startJobsStack } from './stack.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/listener-child.mjs', import.meta.url));
 const cleanups: Array<() => unknown> = [];
@@ -53,19 +53,7 @@ const hasLine = (child: Child, pattern: RegExp, what: string) =>
   }, what);
 
 function journal(config: Config, executionNumber: number): Record<string, unknown> | undefined {
-  const file = join(
-    config.stateDirectory,
-    'executions',
-    config.thingName,
-    NAMESPACE,
-    config.jobId,
-    `${executionNumber}.json`,
-  );
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
+  return journalRecordOnDisk(config.stateDirectory, config, executionNumber);
 }
 
 async function setup(jobId: string): Promise<{ js: JobsStack; config: Config }> {

@@ -152,7 +152,7 @@ async function runDemo(io: CliIo, options: DemoOptions): Promise<number> {
       onEvent: (event) => {
         const line = describeAgentEvent(event);
         if (line) say(line);
-        if (event.type === 'transition' && ['reported', 'dropped', 'cancelled'].includes(event.to)) {
+        if (event.type === 'transition' && ['reported', 'dropped', 'cancelled', 'lost'].includes(event.to)) {
           settle(event.to);
         }
       },

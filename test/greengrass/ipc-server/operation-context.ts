@@ -32,6 +32,17 @@ export interface ConfigurationWatcher {
   notify(changedKeyPath: readonly string[]): void;
 }
 
+export interface ComponentUpdateWatcher {
+  preUpdate(deploymentId: string): void;
+  postUpdate(deploymentId: string): void;
+}
+
+export interface Deferral {
+  deploymentId: string;
+  recheckAfterMs: number;
+  message?: string;
+}
+
 export interface ServerState {
   readonly componentName: string;
   configuration: ConfigObject;
@@ -40,6 +51,9 @@ export interface ServerState {
   /** UpdateState history, oldest first. */
   readonly states: string[];
   readonly configurationWatchers: Set<ConfigurationWatcher>;
+  readonly componentUpdateWatchers: Set<ComponentUpdateWatcher>;
+  /** DeferComponentUpdate answers, oldest first. */
+  readonly deferrals: Deferral[];
 }
 
 export type OperationHandler = (ctx: StreamContext, state: ServerState) => void | Promise<void>;

@@ -1,5 +1,6 @@
 // A local stand-in for the Greengrass nucleus's IPC server, for tests only: eventstream RPC on a
-// Unix socket, SVCUID handshake, the five operations ggjobs uses, IoT Core bridged to an MQTT broker.
+// Unix socket, SVCUID handshake, the operations ggjobs uses, IoT Core bridged to an MQTT broker, and
+// the component-update half of a deployment (runComponentUpdate).
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { type ConfigObject, changedKeyPaths, keyPathConcerns } from './configuration-store.js';
@@ -41,6 +42,18 @@ export interface IpcTestServer {
   terminateStreams(operation: string): number;
   /** Request payloads received for an operation ('SubscribeToIoTCore', ...), oldest first. */
   requests(operation: string): unknown[];
+  /**
+   * A deployment that updates this component, as the nucleus runs it with NOTIFY_COMPONENTS: every
+   * subscriber gets a preUpdateEvent; if one defers within `responseWindowMs`, the update waits the
+   * largest recheckAfterMs and asks again (at most `maxRounds` times). Resolves once it may proceed,
+   * with the deferrals it got; the caller then restarts the component and calls finishComponentUpdate.
+   */
+  runComponentUpdate(
+    deploymentId: string,
+    options?: { responseWindowMs?: number; maxRounds?: number },
+  ): Promise<{ deferrals: number }>;
+  /** Sends the postUpdateEvent of a deployment to every subscriber. */
+  finishComponentUpdate(deploymentId: string): void;
 }
 
 export async function startIpcServer(options: IpcServerOptions): Promise<IpcTestServer> {
@@ -52,6 +65,8 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcTest
     accessControl: options.accessControl,
     states: [],
     configurationWatchers: new Set(),
+    componentUpdateWatchers: new Set(),
+    deferrals: [],
   };
   const connections = new Set<IpcConnection>();
   const requests: Array<{ operation: string; request: unknown }> = [];
@@ -109,5 +124,22 @@ export async function startIpcServer(options: IpcServerOptions): Promise<IpcTest
     },
     terminateStreams: (operation) => [...connections].reduce((n, c) => n + c.terminateStreams(operation), 0),
     requests: (operation) => requests.filter((r) => r.operation === operation).map((r) => r.request),
+    async runComponentUpdate(deploymentId, { responseWindowMs = 1_000, maxRounds = 100 } = {}) {
+      let deferrals = 0;
+      for (let round = 0; round < maxRounds; round++) {
+        const before = state.deferrals.length;
+        for (const watcher of [...state.componentUpdateWatchers]) watcher.preUpdate(deploymentId);
+        await new Promise((resolve) => setTimeout(resolve, responseWindowMs));
+        const answers = state.deferrals.slice(before).filter((d) => d.deploymentId === deploymentId);
+        if (answers.length === 0) return { deferrals };
+        deferrals += answers.length;
+        const recheck = Math.max(...answers.map((d) => d.recheckAfterMs));
+        await new Promise((resolve) => setTimeout(resolve, recheck));
+      }
+      throw new Error(`component update ${deploymentId} still deferred after ${maxRounds} rounds`);
+    },
+    finishComponentUpdate(deploymentId) {
+      for (const watcher of [...state.componentUpdateWatchers]) watcher.postUpdate(deploymentId);
+    },
   };
 }
