@@ -3,8 +3,7 @@
 // SIGKILL) and the handler dies with it. After the restart the agent continues with the next step,
 // runs it once, and reports SUCCEEDED; no FAILED is ever sent. Real `ggjobs start` processes, the
 // local stack's broker, the journal on disk, and the handlers' own record of what ran.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src/run/spawn.js';
@@ -33,6 +32,7 @@ import {
   reliabilityHandlers,
   runs,
 } from './reliability-helpers.js';
+import { safeTempDir } from '../support/safe-dir.js';
 
 const WAIT_MS = 30_000;
 const JOB = 'job-reboot';
@@ -48,7 +48,8 @@ describe('AWS-Reboot: the agent is stopped during the reboot step', () => {
 
   beforeEach(async () => {
     js = await startJobsStack();
-    work = await mkdtemp(join(tmpdir(), 'ggjobs-reboot-'));
+    // Handler directories must not sit below /tmp (group/other writable): a trusted base instead.
+    work = await safeTempDir('ggjobs-reboot-');
     ({ dir: handlers, runsFile } = await reliabilityHandlers(work));
     await js.createThing(THING, [SITE_GROUP]);
     await createJobWithDocument(js, JOB, REBOOT_THEN_AFTER);

@@ -2,8 +2,7 @@
 // Greengrass deployment of the component, both wait for the 5 s job to finish SUCCEEDED before the
 // agent restarts. Real `ggjobs start` processes: with a config file (mqtt), and as a component
 // through the IPC test server (SubscribeToComponentUpdates, DeferComponentUpdate).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type IpcTestServer, startIpcServer } from '../greengrass/ipc-server/index.js';
@@ -22,6 +21,7 @@ import {
   waitFor,
 } from './helpers.js';
 import { createJobWithDocument, recordDocument, reliabilityHandlers, runs } from './reliability-helpers.js';
+import { safeTempDir } from '../support/safe-dir.js';
 
 const WAIT_MS = 40_000;
 const JOB = 'job-slow';
@@ -36,7 +36,8 @@ describe('restarts wait for the running job', () => {
 
   beforeEach(async () => {
     js = await startJobsStack();
-    work = await mkdtemp(join(tmpdir(), 'ggjobs-restart-waits-'));
+    // Handler directories must not sit below /tmp (group/other writable): a trusted base instead.
+    work = await safeTempDir('ggjobs-restart-waits-');
     ({ dir: handlers, runsFile } = await reliabilityHandlers(work));
     await js.createThing(THING, [SITE_GROUP]);
     await createJobWithDocument(js, JOB, recordDocument(5));

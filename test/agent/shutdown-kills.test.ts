@@ -2,8 +2,7 @@
 // SIGTERM (the handler and the sleep it started). After the grace period the step's process group
 // gets SIGTERM, executor.killGraceSeconds later SIGKILL, and the agent exits only after that: once
 // it has exited, no process of the group is alive. The execution is reported FAILED interrupted.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { groupHasLiveMembers } from '../../src/run/spawn.js';
@@ -24,6 +23,7 @@ import {
   reliabilityHandlers,
   STUBBORN_DOCUMENT,
 } from './reliability-helpers.js';
+import { safeTempDir } from '../support/safe-dir.js';
 
 const WAIT_MS = 30_000;
 const JOB = 'job-stubborn';
@@ -36,7 +36,8 @@ describe('shutdown with a step that ignores SIGTERM', () => {
 
   beforeEach(async () => {
     js = await startJobsStack();
-    work = await mkdtemp(join(tmpdir(), 'ggjobs-shutdown-'));
+    // Handler directories must not sit below /tmp (group/other writable): a trusted base instead.
+    work = await safeTempDir('ggjobs-shutdown-');
   });
 
   afterEach(async () => {

@@ -4,8 +4,7 @@
 // one state directory: the second agent is refused at once (agent.lock), and a stale lock left by a
 // killed agent is taken over. Real `ggjobs start` processes; "ran" is what the handler wrote.
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeJobExecutionCommand } from '@aws-sdk/client-iot';
 import { connectAsync } from 'mqtt';
@@ -29,6 +28,7 @@ import {
   reliabilityHandlers,
   runs,
 } from './reliability-helpers.js';
+import { safeTempDir } from '../support/safe-dir.js';
 
 const WAIT_MS = 30_000;
 const JOB = 'job-twice';
@@ -43,7 +43,8 @@ describe('two agents for one thing', () => {
 
   beforeEach(async () => {
     js = await startJobsStack();
-    work = await mkdtemp(join(tmpdir(), 'ggjobs-two-agents-'));
+    // Handler directories must not sit below /tmp (group/other writable): a trusted base instead.
+    work = await safeTempDir('ggjobs-two-agents-');
     ({ dir: handlers, runsFile } = await reliabilityHandlers(work));
     await js.createThing(THING, [SITE_GROUP]);
     await createJobWithDocument(js, JOB, recordDocument(0));

@@ -146,7 +146,7 @@ describe('ggjobs status', () => {
     expect(res.code, res.err).toBe(0);
     expect(res.out).toContain('thing core-1  job fleet-job  namespace ggjobs');
     expect(res.out).toContain('thing core:2  job other-job  namespace ops');
-    expect(res.out).toMatch(/#7\s+STARTED/);
+    expect(res.out).toMatch(/#7\s+attempt 1\s+STARTED/);
 
     const json = await run('status', '--state-directory', state, '--json');
     const reports = json.out

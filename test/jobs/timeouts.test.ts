@@ -3,8 +3,7 @@
 // job-timer minutes, jobs created with the real AWS SDK.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chmod, mkdtemp, realpath, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListJobExecutionsForThingCommand } from '@aws-sdk/client-iot';
@@ -19,6 +18,7 @@ import { createJobRunner } from '../../src/run/runner.js';
 import { createTransport } from '../../src/transport/index.js';
 import { listenerConfig, removeTempDirs, tempDir, waitFor } from './helpers.js';
 import { type JobsStack, NAMESPACE, startJobsStack } from './stack.js';
+import { safeTempDir } from '../support/safe-dir.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/listener-child.mjs', import.meta.url));
 const WAIT = { timeout: 20_000, interval: 25 };
@@ -60,7 +60,8 @@ async function watchUpdates(js: JobsStack, config: Config): Promise<Array<Record
 }
 
 async function handlerDirectory(scripts: Record<string, string>): Promise<string> {
-  const dir = await realpath(await mkdtemp(join(tmpdir(), 'ggjobs-handlers-')));
+  // Under a trusted base: the executor refuses handler directories below /tmp.
+  const dir = await safeTempDir('ggjobs-handlers-');
   cleanups.push(() => import('node:fs/promises').then((fs) => fs.rm(dir, { recursive: true, force: true })));
   await chmod(dir, 0o700);
   for (const [name, body] of Object.entries(scripts)) {
