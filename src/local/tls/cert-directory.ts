@@ -48,7 +48,8 @@ export function defaultTlsDirectory(
 /** Why `name` cannot name a device certificate, or undefined when it can. */
 export function thingNameProblem(name: string): string | undefined {
   if (!THING_NAME.test(name)) return 'expected a thing name: 1-128 characters of a-z A-Z 0-9 : _ -';
-  if (RESERVED_NAMES.has(name)) return `'${name}' would overwrite the stack's own ${name}.pem; choose another`;
+  if (RESERVED_NAMES.has(name))
+    return `'${name}' would overwrite the stack's own ${name}.pem; choose another`;
   return undefined;
 }
 
@@ -156,7 +157,9 @@ export async function ensureServerTls(directory: string): Promise<ServerTls> {
   return (await ensureServerTlsAndCa(directory)).tls;
 }
 
-async function ensureServerTlsAndCa(directory: string): Promise<{ tls: ServerTls; ca: CertificateAuthority }> {
+async function ensureServerTlsAndCa(
+  directory: string,
+): Promise<{ tls: ServerTls; ca: CertificateAuthority }> {
   await ensureDirectory(directory);
   const created: string[] = [];
   const ca = await ensureCertificateAuthority(directory, created);
@@ -183,13 +186,18 @@ async function ensureServerTlsAndCa(directory: string): Promise<{ tls: ServerTls
  * A device certificate `THING.pem` / `THING.key` in `directory`, signed by its CA (the CA and the
  * broker's certificate are created first when missing), for a client that connects as `thingName`.
  */
-export async function ensureClientCertificate(directory: string, thingName: string): Promise<ClientCertificate> {
+export async function ensureClientCertificate(
+  directory: string,
+  thingName: string,
+): Promise<ClientCertificate> {
   const problem = thingNameProblem(thingName);
   if (problem) throw new LocalTlsError(`thing name '${thingName}': ${problem}`);
   const { tls, ca } = await ensureServerTlsAndCa(directory);
   const caFile = tls.caFile;
   const certFile = join(directory, `${thingName}.pem`);
   const keyFile = join(directory, `${thingName}.key`);
-  const { created } = await ensureIssued(ca, certFile, keyFile, () => issueCertificate(ca, 'client', thingName));
+  const { created } = await ensureIssued(ca, certFile, keyFile, () =>
+    issueCertificate(ca, 'client', thingName),
+  );
   return { caFile, certFile, keyFile, created };
 }

@@ -55,7 +55,9 @@ async function privateKeyPem(key: CryptoKey): Promise<string> {
 }
 
 /** A new self-signed CA (CN=`commonName`), allowed to sign end-entity certificates only. */
-export async function createCertificateAuthority(commonName: string): Promise<CertificateAuthority & PemPair> {
+export async function createCertificateAuthority(
+  commonName: string,
+): Promise<CertificateAuthority & PemPair> {
   const keys = await newKeyPair();
   const signingAlgorithm: EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -133,7 +135,9 @@ export async function loadCertificateAuthority(
   }
   // The key must be the certificate's: its public half must be the certificate's public key.
   if (!keyMatchesCertificate(certPem, keyPem)) {
-    throw new LocalTlsError(`${where.keyFile} is not the private key of the certificate in ${where.certFile}`);
+    throw new LocalTlsError(
+      `${where.keyFile} is not the private key of the certificate in ${where.certFile}`,
+    );
   }
   return { certificate, certPem, signingKey, signingAlgorithm };
 }
