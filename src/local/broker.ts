@@ -1,4 +1,4 @@
-// The local stack's MQTT broker: aedes (MQTT 3.1.1) on a plain TCP net.Server on loopback and,
+// The local stack's MQTT broker: aedes (MQTT 3.1.1, and MQTT 5 through mqtt5-adapter.ts) on a plain TCP net.Server on loopback and,
 // optionally, on a TLS server that requires a client certificate from the stack's CA (like AWS IoT
 // Core on 8883, or on 443 with ALPN `x-amzn-mqtt-ca`).
 // Tests need to simulate a broker outage, so the listeners can be stopped (every client socket is
@@ -8,6 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import type { Logger } from '../log.js';
+import { acceptMqttConnection } from './mqtt5-adapter.js';
 
 /** ALPN protocols the TLS listener accepts: AWS IoT's for MQTT on 443, and plain "mqtt". */
 export const MQTT_ALPN_PROTOCOLS = ['x-amzn-mqtt-ca', 'mqtt'];
@@ -91,7 +92,8 @@ export async function startBroker(options: BrokerOptions = {}): Promise<LocalBro
     socket.on('close', () => sockets.delete(socket));
     // A reset connection must never become an uncaught exception in the stack's process.
     socket.on('error', () => socket.destroy());
-    aedes.handle(socket);
+    // MQTT 3.1.1 goes to aedes as it is; MQTT 5 (AWS IoT Core speaks both) through a translation.
+    acceptMqttConnection(socket, (stream) => aedes.handle(stream as net.Socket));
   }
 
   function createTlsServer(config: BrokerTlsOptions): tls.Server {
