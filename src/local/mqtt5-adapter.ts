@@ -15,6 +15,8 @@ import mqttPacket, { type IConnectPacket, type Packet } from 'mqtt-packet';
 /** 3.1.1 CONNACK return codes -> MQTT 5 CONNACK reason codes. */
 const CONNACK_REASON: Record<number, number> = { 0: 0, 1: 0x84, 2: 0x85, 3: 0x88, 4: 0x86, 5: 0x87 };
 const V5 = { protocolVersion: 5 };
+/** aedes' own default: a connection that sends no CONNECT within this time is dropped. */
+const CONNECT_TIMEOUT_MS = 30_000;
 
 /** Two streams whose writes come out of the other one (node:stream's duplexPair is Node >= 22.6). */
 function duplexPair(): [Duplex, Duplex] {
@@ -136,6 +138,10 @@ export function acceptMqttConnection(socket: Duplex, handle: (stream: Duplex) =>
   const received: Buffer[] = [];
   const sniffer = mqttPacket.parser();
   let decided = false;
+  // Until the CONNECT arrives aedes does not own the socket, so its connect timeout is enforced here.
+  const connectTimer = setTimeout(() => socket.destroy(), CONNECT_TIMEOUT_MS);
+  connectTimer.unref();
+  socket.once('close', () => clearTimeout(connectTimer));
 
   const onData = (chunk: Buffer) => {
     received.push(chunk);
@@ -144,6 +150,7 @@ export function acceptMqttConnection(socket: Duplex, handle: (stream: Duplex) =>
   const giveUp = () => {
     if (decided) return;
     decided = true;
+    clearTimeout(connectTimer);
     socket.off('data', onData);
     socket.pause();
     socket.unshift(Buffer.concat(received));
@@ -157,6 +164,7 @@ export function acceptMqttConnection(socket: Duplex, handle: (stream: Duplex) =>
       return;
     }
     decided = true;
+    clearTimeout(connectTimer);
     socket.off('data', onData);
     bridgeV5(socket, sniffer, first, handle);
   });

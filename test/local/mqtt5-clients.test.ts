@@ -2,6 +2,7 @@
 // protocolVersion 5 connects, learns the AWS IoT Core limits from the CONNACK, subscribes,
 // unsubscribes, exchanges messages with an MQTT 3.1.1 client, gets its Jobs replies without
 // subscribing, and keeps its session across a reconnect when it asked for a session expiry.
+import net from 'node:net';
 import { connectAsync, type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../src/local/index.js';
@@ -104,5 +105,22 @@ describe('MQTT 5 clients', () => {
 
     const fresh = await connect({ ...session, clean: true });
     expect(fresh.connack.sessionPresent).toBe(false);
+  });
+
+  it('drop a connection that sends garbage, or a malformed MQTT 5 packet, and keep serving', async () => {
+    const { hostname, port } = new URL(stack.mqttUrl);
+    const send = (bytes: Buffer) =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(Number(port), hostname, () => socket.write(bytes));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+      });
+    await send(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    // A valid MQTT 5 CONNECT, then a PUBLISH with both QoS bits set (malformed): the broker hangs up.
+    const v5 = await connect({ protocolVersion: 5 });
+    const connectPacket = Buffer.from('101000044d5154540502003c00000003616263', 'hex');
+    await send(Buffer.concat([connectPacket, Buffer.from([0x36, 0x03, 0x00, 0x01, 0x61])]));
+    await v5.client.publishAsync('$aws/things/t/jobs/get', '{}', { qos: 1 });
+    await waitFor(() => v5.messages[0], 'a reply after the bad connections');
   });
 });
