@@ -26,7 +26,9 @@ function shellPath(path: string): string {
 export function tlsBannerLines(stack: LocalStack): string[] {
   if (!stack.mqttsUrl || !stack.caFile || !stack.tlsDirectory) return [];
   const { hostname, port } = new URL(stack.mqttsUrl);
-  const host = hostname.replace(/^\[|\]$/g, '');
+  const bound = hostname.replace(/^\[|\]$/g, '');
+  // A wildcard address is not a name to connect to, nor one the broker certificate holds.
+  const host = bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound;
   const dir = shellPath(stack.tlsDirectory);
   const thing = 'THING';
   const cert = `${dir}/${thing}.pem`;
