@@ -99,3 +99,5 @@ export class LocalStackListenError extends declare('GGJOBS_ERR_LOCAL_LISTEN') {}
 export function isGgjobsError(err: unknown): err is GgjobsError {
   return err instanceof GgjobsError;
 }
+/** The local stack's TLS certificates cannot be created, read or used (`ggjobs local --tls`, `local certs`). */
+export class LocalTlsError extends declare('GGJOBS_ERR_LOCAL_TLS') {}

@@ -53,8 +53,12 @@ export function deviceMayTransition(from: ExecutionStatus, to: ExecutionStatus):
 }
 
 const DETAIL_KEY = /^[a-zA-Z0-9:_-]{1,128}$/;
-// A value is 1-1024 characters none of which is in Unicode category C (control, format, unassigned...).
-const DETAIL_VALUE = /^[^\p{C}]{1,1024}$/u;
+// A value is 1-1024 characters none of which is in Unicode category C (control, format, unassigned...)
+// except newline, carriage return and tab. The API reference's value pattern is [^\p{C}]+, but the
+// service accepts these three: the AWS IoT Device Client reports handler stdout with its line breaks
+// and its users see it in the console (awslabs/aws-iot-device-client#461). An emulator must not
+// refuse what the service accepts, so only the other control characters are refused.
+const DETAIL_VALUE = /^(?:[^\p{C}]|[\n\r\t]){1,1024}$/u;
 export const MAX_STATUS_DETAILS = 10;
 
 /** Checks statusDetails against the Jobs limits; returns what is wrong, or undefined when valid. */
@@ -73,7 +77,7 @@ export function statusDetailsProblem(details: unknown): string | undefined {
     }
     if (typeof value !== 'string') return `statusDetails.${key} must be a string`;
     if (!DETAIL_VALUE.test(value)) {
-      return `statusDetails.${key} must be 1-1024 characters without control characters`;
+      return `statusDetails.${key} must be 1-1024 characters without control characters (newline, carriage return and tab are allowed)`;
     }
   }
   return undefined;

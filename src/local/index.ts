@@ -12,11 +12,21 @@ import { attachJobsDataPlane, type JobsDataPlane } from './data-plane/jobs-data-
 import type { NotifyTopicsMode } from './data-plane/topics.js';
 import { type RateLimit, RequestGate } from './request-gate.js';
 import { LocalStore } from './store.js';
+import { defaultTlsDirectory, ensureServerTls, type ServerTls } from './tls/cert-directory.js';
 
 export type { NotifyTopicsMode } from './data-plane/topics.js';
 export { NOTIFY_TOPICS_MODES } from './data-plane/topics.js';
 
 export type { RateLimit } from './request-gate.js';
+export { MQTT_ALPN_PROTOCOLS } from './broker.js';
+export { defaultTlsDirectory, ensureClientCertificate, thingNameProblem } from './tls/cert-directory.js';
+
+export interface LocalTlsOptions {
+  /** Where ca.pem, ca.key, server.pem and server.key live (created when missing); default defaultTlsDirectory(). */
+  directory?: string;
+  /** Default 8883; 0 = any free port. */
+  port?: number;
+}
 
 export interface LocalStackOptions {
   /** Default '127.0.0.1'. */
@@ -36,12 +46,20 @@ export interface LocalStackOptions {
    * stepTimeoutInMinutes); default 60000 (real minutes). Tests and demos compress time with it.
    */
   minuteMs?: number;
+  /** Also serve MQTT over TLS with client certificates signed by the directory's CA. */
+  tls?: LocalTlsOptions;
   logger?: Logger;
 }
 
 export interface LocalStack {
   /** mqtt://HOST:PORT */
   mqttUrl: string;
+  /** mqtts://HOST:PORT, with `tls` only. */
+  mqttsUrl?: string;
+  /** The CA certificate devices trust and that signs their certificates (PEM), with `tls` only. */
+  caFile?: string;
+  /** The TLS directory (CA, broker and device certificates), with `tls` only. */
+  tlsDirectory?: string;
   /** http://HOST:PORT (new IoTClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })) */
   controlPlaneEndpoint: string;
   region: string;
@@ -66,6 +84,7 @@ export interface LocalStack {
 }
 
 export const DEFAULT_MQTT_PORT = 1883;
+export const DEFAULT_MQTTS_PORT = 8883;
 export const DEFAULT_HTTP_PORT = 4580;
 export const DEFAULT_REGION = 'us-east-1';
 
@@ -121,11 +140,28 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const httpServer = createControlPlaneServer({ store, gate, logger });
   let broker: LocalBroker | undefined;
   let dataPlane: JobsDataPlane | undefined;
+  // Certificates first: a broken TLS directory fails before anything listens.
+  const serverTls: ServerTls | undefined = options.tls
+    ? await ensureServerTls(options.tls.directory ?? defaultTlsDirectory())
+    : undefined;
   try {
     const httpPort = await listenHttp(httpServer, options.httpPort ?? DEFAULT_HTTP_PORT, host);
     const mqttPort = options.mqttPort ?? DEFAULT_MQTT_PORT;
-    broker = await startBroker({ host, port: mqttPort, logger }).catch((err: unknown) => {
-      throw listenError('the MQTT broker', host, mqttPort, err);
+    const mqttsPort = options.tls?.port ?? DEFAULT_MQTTS_PORT;
+    broker = await startBroker({
+      host,
+      port: mqttPort,
+      logger,
+      ...(serverTls
+        ? { tls: { port: mqttsPort, cert: serverTls.cert, key: serverTls.key, ca: serverTls.ca } }
+        : {}),
+    }).catch((err: unknown) => {
+      // Which listener failed: the plain one listens first, and reports its port in the error.
+      const onTls =
+        serverTls && (err as { port?: number } | undefined)?.port === mqttsPort && mqttsPort !== 0;
+      throw onTls
+        ? listenError('the MQTT over TLS broker', host, mqttsPort, err)
+        : listenError('the MQTT broker', host, mqttPort, err);
     });
     dataPlane = attachJobsDataPlane({
       broker,
@@ -139,6 +175,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     let closing: Promise<void> | undefined;
     const stack: LocalStack = {
       mqttUrl: `mqtt://${urlHost(host)}:${readyBroker.port}`,
+      ...(serverTls
+        ? {
+            mqttsUrl: `mqtts://${urlHost(host)}:${readyBroker.tlsPort}`,
+            caFile: serverTls.caFile,
+            tlsDirectory: serverTls.directory,
+          }
+        : {}),
       controlPlaneEndpoint: `http://${urlHost(host)}:${httpPort}`,
       region,
       accountId,
@@ -159,7 +202,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       },
     };
     logger.info(
-      { mqttUrl: stack.mqttUrl, controlPlaneEndpoint: stack.controlPlaneEndpoint, region },
+      {
+        mqttUrl: stack.mqttUrl,
+        ...(serverTls ? { mqttsUrl: stack.mqttsUrl, tlsDirectory: serverTls.directory } : {}),
+        controlPlaneEndpoint: stack.controlPlaneEndpoint,
+        region,
+      },
       'local AWS IoT stack listening',
     );
     return stack;

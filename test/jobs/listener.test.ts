@@ -253,13 +253,13 @@ describe('listener: exactly once', () => {
     const group = await js.thingInGroup('core-1');
     const t = jobsTopics({ thingName: 'core-1', jobId: 'job-v', namespaceId: NAMESPACE });
     const meddler = await js.client();
-    const rejections: Array<Record<string, unknown>> = [];
-    meddler.on('message', (topic, payload) => {
-      if (topic === t.updateRejected) rejections.push(JSON.parse(payload.toString()));
-    });
-    await meddler.subscribeAsync(t.updateRejected, { qos: 1 });
     const runner = gatedRunner({ status: 'SUCCEEDED', statusDetails: { reason: 'after-mismatch' } });
-    await startAgent(js, { thingName: 'core-1', jobId: 'job-v', runJob: runner.runJob });
+    const agent = await startAgent(js, { thingName: 'core-1', jobId: 'job-v', runJob: runner.runJob });
+    // Replies go only to the requesting connection (as on AWS IoT): watch them on the agent's own.
+    const rejections: Array<Record<string, unknown>> = [];
+    await agent.transport.subscribe(t.updateRejected, (_topic, payload) =>
+      rejections.push(JSON.parse(payload.toString()) as Record<string, unknown>),
+    );
     await js.createJob('job-v', group);
     await waitFor(() => runner.calls.length === 1, 'runner call');
     const before = await js.execution('core-1', 'job-v');

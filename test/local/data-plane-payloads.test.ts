@@ -98,7 +98,7 @@ describe('validateRequest', () => {
         { status: 'SUCCEEDED', statusDetails: { k: 7 } },
         /statusDetails\.k must be a string/,
       ],
-      ['UpdateJobExecution', { status: 'SUCCEEDED', statusDetails: { k: 'a\nb' } }, /statusDetails\.k/],
+      ['UpdateJobExecution', { status: 'SUCCEEDED', statusDetails: { k: 'a\u0000b' } }, /statusDetails\.k/],
       ['UpdateJobExecution', { status: 'SUCCEEDED', stepTimeoutInMinutes: 0 }, /stepTimeoutInMinutes/],
       ['DescribeJobExecution', { includeJobDocument: 'yes' }, /includeJobDocument must be true or false/],
       ['DescribeJobExecution', { executionNumber: 1.5 }, /executionNumber must be a whole number/],

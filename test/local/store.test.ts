@@ -319,7 +319,14 @@ describe('execution rules', () => {
 
   it('checks statusDetails limits', () => {
     expect(statusDetailsProblem({ ok: 'fine', 'a:b_c-d': 'x' })).toBeUndefined();
-    expect(statusDetailsProblem({ k: 'line\nbreak' })).toMatch(/control characters/);
+    // Newline, carriage return and tab pass (the service accepts them); other control characters do not.
+    expect(statusDetailsProblem({ stdout: 'line 1\r\nline 2\n\tindented\n' })).toBeUndefined();
+    for (const bad of ['nul\u0000', 'bell\u0007', 'esc\u001b[0m', 'del\u007f', 'c1\u0085', 'zwsp\u200b']) {
+      expect(statusDetailsProblem({ k: bad }), JSON.stringify(bad)).toMatch(/control characters/);
+    }
+    expect(statusDetailsProblem({ 'bad key': 'v' })).toMatch(/must match/);
+    expect(statusDetailsProblem({ ['k'.repeat(129)]: 'v' })).toMatch(/must match/);
+    expect(statusDetailsProblem({ k: '\n'.repeat(1024) })).toBeUndefined();
     expect(statusDetailsProblem({ k: '' })).toMatch(/1-1024/);
     expect(statusDetailsProblem({ k: 'x'.repeat(1025) })).toMatch(/1-1024/);
     expect(statusDetailsProblem({ k: 5 })).toMatch(/must be a string/);

@@ -2,11 +2,14 @@
 // REST-JSON control plane the AWS SDK and CLI talk to) until SIGINT or SIGTERM, then closes it and
 // exits 0. With --json, prints exactly one line once everything listens:
 //   {"mqttUrl":"mqtt://127.0.0.1:1883","controlPlaneEndpoint":"http://127.0.0.1:4580"}
+// With --tls the line also has "mqttsUrl" and "caFile" (MQTT over TLS with client certificates).
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { REGION_PATTERN } from '../../config/schema.js';
 import {
   DEFAULT_HTTP_PORT,
   DEFAULT_MQTT_PORT,
+  DEFAULT_MQTTS_PORT,
+  defaultTlsDirectory,
   DEFAULT_REGION,
   type LocalStack,
   NOTIFY_TOPICS_MODES,
@@ -17,6 +20,7 @@ import {
 import { createLogger } from '../../log.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
+import { registerLocalCerts, tlsBannerLines } from './local-tls.js';
 
 /** A TCP port: a whole number from 0 (any free port) to 65535. */
 export function parsePort(value: string): number {
@@ -76,6 +80,9 @@ export interface LocalCommandOptions {
   region: string;
   json?: boolean;
   minuteMs?: number;
+  tls?: boolean;
+  mqttsPort: number;
+  tlsDir: string;
 }
 
 /** The human-readable banner printed when --json is not given. */
@@ -86,6 +93,7 @@ export function localBanner(stack: LocalStack): string {
     'ggjobs local AWS IoT stack is running (Ctrl-C to stop).',
     `  MQTT broker + Jobs data plane: ${stack.mqttUrl}`,
     `  Control plane (HTTP):          ${http}`,
+    ...tlsBannerLines(stack),
     `  Region ${stack.region}, account ${stack.accountId}; any credentials are accepted.`,
     '',
     'Try:',
@@ -138,14 +146,16 @@ export async function runLocal(
     notifyTopics: options.notifyTopics,
     rateLimits: options.rateLimit,
     ...(options.minuteMs === undefined ? {} : { minuteMs: options.minuteMs }),
+    ...(options.tls ? { tls: { directory: options.tlsDir, port: options.mqttsPort } } : {}),
     logger,
   });
   try {
     const warning = exposureWarning(options.host);
     if (warning) io.stderr(warning);
     if (options.json) {
+      const tls = stack.mqttsUrl ? { mqttsUrl: stack.mqttsUrl, caFile: stack.caFile } : {};
       io.stdout(
-        `${JSON.stringify({ mqttUrl: stack.mqttUrl, controlPlaneEndpoint: stack.controlPlaneEndpoint })}\n`,
+        `${JSON.stringify({ mqttUrl: stack.mqttUrl, ...tls, controlPlaneEndpoint: stack.controlPlaneEndpoint })}\n`,
       );
     } else {
       io.stdout(localBanner(stack));
@@ -158,7 +168,7 @@ export async function runLocal(
 }
 
 export function registerLocal(program: Command, io: CliIo, result: CommandResult): void {
-  program
+  const local = program
     .command('local')
     .description(
       'run the embedded local AWS IoT stack (MQTT broker with the Jobs data plane, and the HTTP control plane) until SIGINT/SIGTERM',
@@ -185,9 +195,25 @@ export function registerLocal(program: Command, io: CliIo, result: CommandResult
       'milliseconds one minute of every job timer lasts (timeouts); default 60000 = real minutes',
       parseMinuteMs,
     )
-    .option('--json', 'print one JSON line {mqttUrl, controlPlaneEndpoint} once listening')
+    .option('--tls', 'also serve MQTT over TLS with client certificates (as AWS IoT Core does)')
+    .option(
+      '--mqtts-port <port>',
+      'MQTT over TLS port (with --tls), 0 = any free port',
+      parsePort,
+      DEFAULT_MQTTS_PORT,
+    )
+    .option(
+      '--tls-dir <dir>',
+      'directory of ca.pem, ca.key, server.pem, server.key (created when missing) and device certificates',
+      defaultTlsDirectory(),
+    )
+    .option(
+      '--json',
+      'print one JSON line {mqttUrl, mqttsUrl?, caFile?, controlPlaneEndpoint} once listening',
+    )
     .action(async (options: LocalCommandOptions) => {
       await runLocal(options, io);
       result.exitCode = EXIT.ok;
     });
+  registerLocalCerts(local, io, result);
 }

@@ -1,5 +1,6 @@
 // The Jobs MQTT data plane of the local stack: answers every client PUBLISH on a Jobs request topic
-// (see topics.ts) with `/accepted` or `/rejected`, and publishes the Jobs events (notifier.ts).
+// (see topics.ts) with `/accepted` or `/rejected` sent to that client only (reply.ts), and publishes
+// the Jobs events (notifier.ts).
 // Order per request: topic -> request gate (counts it; RequestThrottled when its bucket is empty) ->
 // payload (InvalidJson / InvalidRequest) -> the operation's handler (the store's DataPlaneError codes).
 // Nothing a client sends can throw out of here: unexpected failures are answered InternalError.
@@ -12,7 +13,7 @@ import { describeJobExecution } from './describe.js';
 import { getPendingJobExecutions } from './get-pending.js';
 import type { OperationHandler, RequestTarget } from './handler.js';
 import { type Notifier, startNotifier } from './notifier.js';
-import { createReplier } from './reply.js';
+import { createReplier, type RequestOrigin } from './reply.js';
 import { decodePayload, type RequestByOperation, validateRequest } from './requests.js';
 import { startNextPendingJobExecution } from './start-next.js';
 import { type DataPlaneOperation, gateOperation, type NotifyTopicsMode, parseJobsTopic } from './topics.js';
@@ -44,7 +45,6 @@ const HANDLERS: { [O in DataPlaneOperation]: OperationHandler<RequestByOperation
 export function attachJobsDataPlane(options: JobsDataPlaneOptions): JobsDataPlane {
   const { broker, store, gate, logger } = options;
   const now = options.now ?? Date.now;
-  const reply = createReplier(broker, now, logger);
   const notifier: Notifier = startNotifier({
     broker,
     store,
@@ -53,9 +53,10 @@ export function attachJobsDataPlane(options: JobsDataPlaneOptions): JobsDataPlan
     ...(logger ? { logger } : {}),
   });
 
-  function handle(topic: string, payload: Buffer): void {
+  function handle(topic: string, payload: Buffer, origin: RequestOrigin): void {
     const parsed = parseJobsTopic(topic);
     if (parsed.kind === 'ignored') return;
+    const reply = createReplier(origin, now, logger);
     const decoded = decodePayload(payload);
     const clientToken = decoded.clientToken;
     if (parsed.kind === 'invalid') {
@@ -98,9 +99,9 @@ export function attachJobsDataPlane(options: JobsDataPlaneOptions): JobsDataPlan
     reply.accepted(topic, body, clientToken);
   }
 
-  const detach = broker.onClientPublish(({ topic, payload }) => {
+  const detach = broker.onClientPublish(({ topic, payload, qos, replyToSender }) => {
     try {
-      handle(topic, payload);
+      handle(topic, payload, { qos, replyToSender });
     } catch (err) {
       logger?.error({ err, topic }, 'jobs data plane failed on a publish');
     }

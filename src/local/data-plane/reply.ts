@@ -1,11 +1,15 @@
-// Publishes `/accepted` and `/rejected` replies. AWS delivers replies to the requesting client even
-// without a subscription; here they go through the broker like any message, so the requester (and any
-// watcher such as `mosquitto_sub -t '$aws/things/+/jobs/#'`) gets them by subscribing.
+// Sends `/accepted` and `/rejected` replies the way AWS IoT does: to the connection that sent the
+// request, whether or not it subscribed to the reply topic, and to no one else. Replies bypass the
+// broker's subscriptions, so another client subscribed to `$aws/things/#` never sees them.
+// The reply's QoS is the request's (at most 1, as AWS IoT supports no QoS 2).
 import type { Logger } from '../../log.js';
-import type { LocalBroker } from '../broker.js';
+import type { ClientPublish } from '../broker.js';
 import type { ExecutionState } from '../store-errors.js';
 import { epochSeconds, rejectedPayload, withEnvelope } from './responses.js';
 import { replyTopic } from './topics.js';
+
+/** The request being answered: who sent it, and at which QoS. */
+export type RequestOrigin = Pick<ClientPublish, 'replyToSender'> & { qos: 0 | 1 | 2 };
 
 export interface Replier {
   accepted(requestTopic: string, body: object, clientToken: string | undefined): void;
@@ -18,10 +22,11 @@ export interface Replier {
   ): void;
 }
 
-export function createReplier(broker: LocalBroker, now: () => number, logger?: Logger): Replier {
+export function createReplier(origin: RequestOrigin, now: () => number, logger?: Logger): Replier {
+  const qos = origin.qos === 0 ? 0 : 1;
   const send = (topic: string, body: object) => {
-    broker.publish(topic, JSON.stringify(body)).catch((err: unknown) => {
-      logger?.warn({ topic, err: err instanceof Error ? err.message : String(err) }, 'reply not published');
+    origin.replyToSender(topic, JSON.stringify(body), qos).catch((err: unknown) => {
+      logger?.warn({ topic, err: err instanceof Error ? err.message : String(err) }, 'reply not delivered');
     });
   };
   return {

@@ -1,7 +1,11 @@
 // The nucleus's MQTT proxy, reduced to what the test server needs: SubscribeToIoTCore and
 // PublishToIoTCore go to a real broker through mqtt.js. Each subscription stream gets its own
 // broker client so overlapping filters never deliver one message to the wrong stream (or twice).
+// AWS IoT (and the local stack) deliver Jobs replies only to the connection that published the
+// request, so what the publishing client receives goes to every stream whose filter matches, as the
+// nucleus dispatches what arrives on its one connection.
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt';
+import { topicMatchesFilter } from './topic-filter.js';
 
 export type BridgeQos = 0 | 1;
 
@@ -35,6 +39,8 @@ async function openClient(mqttUrl: string): Promise<MqttClient> {
 
 export function createMqttBridge(mqttUrl: string): MqttBridge {
   const clients = new Set<MqttClient>();
+  type Stream = { filter: string; onMessage: (topic: string, payload: Buffer, retain: boolean) => void };
+  const streams = new Set<Stream>();
   let publisher: Promise<MqttClient> | undefined;
   let closed = false;
 
@@ -63,10 +69,13 @@ export function createMqttBridge(mqttUrl: string): MqttBridge {
         throw err;
       }
       let ended = false;
+      const stream: Stream = { filter: topicFilter, onMessage };
+      streams.add(stream);
       return {
         async close() {
           if (ended) return;
           ended = true;
+          streams.delete(stream);
           clients.delete(client);
           await client.endAsync(true);
         },
@@ -75,7 +84,15 @@ export function createMqttBridge(mqttUrl: string): MqttBridge {
 
     async publish(topic, payload, qos, retain) {
       if (!publisher) {
-        publisher = openClient(mqttUrl).then(track);
+        publisher = openClient(mqttUrl)
+          .then(track)
+          .then((client) =>
+            client.on('message', (topic, payload, packet) => {
+              for (const stream of streams) {
+                if (topicMatchesFilter(stream.filter, topic)) stream.onMessage(topic, payload, packet.retain);
+              }
+            }),
+          );
         publisher.catch(() => {
           publisher = undefined;
         });
