@@ -1,12 +1,8 @@
 // The four AWS IoT control-plane calls enroll makes, each wrapped in our retry loop and with the
 // service's final errors turned into ggjobs errors that name the job, the group and the cause.
-import {
-  AssociateTargetsWithJobCommand,
-  DescribeJobCommand,
-  DescribeThingGroupCommand,
-  IoTClient,
-  ListThingGroupsForThingCommand,
-} from '@aws-sdk/client-iot';
+// The AWS SDK is imported only when a control-plane call is about to be made (it costs tens of MB and
+// a large part of a second to load): a device that is already enrolled never loads it.
+import type { IoTClient } from '@aws-sdk/client-iot';
 import type { Config } from '../config/schema.js';
 import {
   AssociationRefusedError,
@@ -28,7 +24,8 @@ const MAX_GROUP_PAGES = 100;
  * (maxAttempts 1): we retry ourselves, with full jitter and a total-time bound, and LimitExceeded must
  * not be retried at all.
  */
-export function createIotClient(config: Config): IoTClient {
+export async function createIotClient(config: Config): Promise<IoTClient> {
+  const { IoTClient } = await loadSdk();
   return new IoTClient({
     region: config.region,
     ...(config.enroll.endpoint ? { endpoint: config.enroll.endpoint } : {}),
@@ -36,6 +33,14 @@ export function createIotClient(config: Config): IoTClient {
     // A control-plane call that hangs must end so the retry policy can act on it.
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
   });
+}
+
+let sdk: Promise<typeof import('@aws-sdk/client-iot')> | undefined;
+
+/** The AWS SDK's IoT client module, loaded on first use. */
+export function loadSdk(): Promise<typeof import('@aws-sdk/client-iot')> {
+  sdk ??= import('@aws-sdk/client-iot');
+  return sdk;
 }
 
 export function endpointDescription(config: Config): string {
@@ -79,6 +84,7 @@ export class ControlPlane {
   ) {}
 
   async describeJob(jobId: string): Promise<JobFacts> {
+    const { DescribeJobCommand } = await loadSdk();
     const subject = `job "${jobId}"`;
     const notFound = (err: unknown) =>
       new JobNotFoundError(
@@ -100,6 +106,7 @@ export class ControlPlane {
   }
 
   async describeThingGroup(thingGroupName: string): Promise<string> {
+    const { DescribeThingGroupCommand } = await loadSdk();
     const subject = `thing group "${thingGroupName}"`;
     const notFound = (err: unknown) =>
       new ThingGroupNotFoundError(
@@ -121,6 +128,7 @@ export class ControlPlane {
   }
 
   async listThingGroupsForThing(thingName: string): Promise<ThingGroupRef[]> {
+    const { ListThingGroupsForThingCommand } = await loadSdk();
     const subject = `thing "${thingName}"`;
     const notFound = (err: unknown) =>
       new ThingGroupNotFoundError(
@@ -163,6 +171,7 @@ export class ControlPlane {
     groupArn: string;
     comment?: string;
   }): Promise<{ jobArn?: string }> {
+    const { AssociateTargetsWithJobCommand } = await loadSdk();
     const subject = `job "${input.jobId}", thing group "${input.groupArn}"`;
     try {
       return await callWithRetry(

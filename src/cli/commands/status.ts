@@ -2,9 +2,6 @@
 // which final statuses are still waiting to be sent. Reads only the state directory; safe to run
 // while the agent runs.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
-import { journalDirectory, readJournal } from '../../jobs/journal.js';
-import { buildStatusReport, formatStatusReport } from '../../jobs/status-report.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
 
@@ -22,6 +19,12 @@ export function registerStatus(program: Command, io: CliIo, result: CommandResul
     .option('--state-directory <dir>', 'stateDirectory')
     .option('--json', 'print the report as one JSON object')
     .action(async (options: StatusOptions) => {
+      const [{ loadConfig }, { journalDirectory, readJournal }, { buildStatusReport, formatStatusReport }] =
+        await Promise.all([
+          import('../../config/load.js'),
+          import('../../jobs/journal.js'),
+          import('../../jobs/status-report.js'),
+        ]);
       const config = await loadConfig({
         configFile: options.config,
         flags: { stateDirectory: options.stateDirectory },

@@ -11,7 +11,7 @@
 //   $aws/things/T/jobs/notify, notify-next, notify-namespace-NS, notify-next-namespace-NS,
 //   $aws/things/T/jobs/J/notify-namespace-NS/ (per job, trailing slash, as AWS's API reference writes it).
 // Anything else under $aws/things/T/jobs/ is a request to a topic that maps to no API: InvalidTopic.
-import { JOB_ID_PATTERN, NAMESPACE_ID_PATTERN, THING_NAME_PATTERN } from '../../config/schema.js';
+import { JOB_ID_PATTERN, NAMESPACE_ID_PATTERN, THING_NAME_PATTERN } from '../../config/patterns.js';
 
 export type DataPlaneOperation =
   'DescribeJobExecution' | 'UpdateJobExecution' | 'GetPendingJobExecutions' | 'StartNextPendingJobExecution';

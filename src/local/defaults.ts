@@ -1,0 +1,8 @@
+// The local stack's defaults and choices, in a module of their own so that `ggjobs local`'s option
+// declarations (and `--help`) can name them without loading the broker, the control plane and aedes.
+export { NOTIFY_TOPICS_MODES, type NotifyTopicsMode } from './data-plane/topics.js';
+export type { RateLimit } from './request-gate.js';
+
+export const DEFAULT_MQTT_PORT = 1883;
+export const DEFAULT_HTTP_PORT = 4580;
+export const DEFAULT_REGION = 'us-east-1';
