@@ -1,6 +1,9 @@
 // The local stack's defaults and choices, in a module of their own so that `ggjobs local`'s option
 // declarations (and `--help`) can name them without loading the broker, the control plane and aedes.
-export { NOTIFY_TOPICS_MODES, type NotifyTopicsMode } from './data-plane/topics.js';
+/** Which notification topic forms are published (see data-plane/topics.ts notificationTopics). */
+export type NotifyTopicsMode = 'documented' | 'observed' | 'both';
+
+export const NOTIFY_TOPICS_MODES: readonly NotifyTopicsMode[] = ['documented', 'observed', 'both'];
 export type { RateLimit } from './request-gate.js';
 
 export const DEFAULT_MQTT_PORT = 1883;

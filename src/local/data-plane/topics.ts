@@ -11,6 +11,7 @@
 //   $aws/things/T/jobs/notify, notify-next, notify-namespace-NS, notify-next-namespace-NS,
 //   $aws/things/T/jobs/J/notify-namespace-NS/ (per job, trailing slash, as AWS's API reference writes it).
 // Anything else under $aws/things/T/jobs/ is a request to a topic that maps to no API: InvalidTopic.
+import type { NotifyTopicsMode } from '../defaults.js';
 import { JOB_ID_PATTERN, NAMESPACE_ID_PATTERN, THING_NAME_PATTERN } from '../../config/patterns.js';
 
 export type DataPlaneOperation =
@@ -128,10 +129,7 @@ export function replyTopic(requestTopic: string, outcome: 'accepted' | 'rejected
   return `${requestTopic}/${outcome}`;
 }
 
-/** Which notification topic forms are published (see notificationTopics). */
-export type NotifyTopicsMode = 'documented' | 'observed' | 'both';
-
-export const NOTIFY_TOPICS_MODES: readonly NotifyTopicsMode[] = ['documented', 'observed', 'both'];
+export { NOTIFY_TOPICS_MODES, type NotifyTopicsMode } from '../defaults.js';
 
 export interface NotificationTopics {
   /** Topics that carry JobExecutionsChanged. */
