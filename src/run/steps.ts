@@ -134,7 +134,7 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     args = action.argv.slice(1);
   }
 
-  rt.context.log.info(
+  rt.context.log.debug(
     { step: step.name, index: step.index, file, user: user.account.name },
     'step process starting',
   );
