@@ -249,6 +249,8 @@ figures.push(
 
 // --- CPU per execution and RSS over executions ----------------------------------------------------
 const agent = fork(join(here, 'children/agent.mjs'), [], {
+  // e.g. BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the agent alone.
+  execArgv: (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
   env: {
     ...process.env,
     MQTT_URL: stack.mqttUrl,
@@ -259,6 +261,7 @@ const agent = fork(join(here, 'children/agent.mjs'), [], {
 });
 children.add(agent);
 await nextMessage(agent, 'started');
+console.log(`agent child pid ${agent.pid}`);
 const bare = fork(join(here, 'children/bare.mjs'), [], { env: { ...process.env, ...bareEnv, MODE: 'run' } });
 children.add(bare);
 await nextMessage(bare, 'started');
@@ -284,8 +287,12 @@ for (let i = 0; i < EXECUTIONS && Date.now() - started < 600_000; i++) {
   bare.send({ cmd: 'run', jobId });
   bareRun.push((await nextMessage(bare, 'done')).cpuMs);
 }
+// Let them exit on their own (a --cpu-prof profile is written at exit), bounded.
+const exitedOnItsOwn = (c) =>
+  Promise.race([new Promise((r) => c.once('exit', r)), sleep(10_000)]).then(() => children.delete(c));
 agent.send({ cmd: 'exit' });
 bare.send({ cmd: 'exit' });
+await Promise.all([exitedOnItsOwn(agent), exitedOnItsOwn(bare)]);
 const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 out.cpu = { run: mean(agentRun), idle: mean(agentIdle), bare: mean(bareRun), executions: agentRun.length };
 out.cpu.net = out.cpu.run - out.cpu.idle;
