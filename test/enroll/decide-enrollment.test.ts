@@ -41,7 +41,9 @@ describe('enrollmentKey', () => {
 describe('recordStanding', () => {
   it('is none without a record or for a record of another configuration', () => {
     expect(recordStanding(undefined, key, 2_000)).toBe('none');
-    expect(recordStanding(record({ key: enrollmentKey({ ...id, jobId: 'job-b' }) }), key, 2_000)).toBe('none');
+    expect(recordStanding(record({ key: enrollmentKey({ ...id, jobId: 'job-b' }) }), key, 2_000)).toBe(
+      'none',
+    );
   });
 
   it('is fresh between verification and reverifyAt, stale from reverifyAt on', () => {
