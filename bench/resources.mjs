@@ -17,6 +17,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 import { subscribedTopics } from '../dist/jobs/topics.js';
 import {
   benchDirectory,
@@ -40,6 +41,9 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const arch = process.arch === 'arm64' ? 'aarch64' : 'amd64';
 const BUNDLE = join(root, `greengrass-build/stage/ggjobs-${arch}/dist/cli/ggjobs.mjs`);
 const children = new Set();
+// The node flags of the recipe's Run command: the component's processes here run with them too.
+const recipeRun = readFileSync(join(root, 'recipe.yaml'), 'utf8').match(/exec node ((?:--\S+ )*)\{artifacts/);
+const nodeFlags = (recipeRun?.[1] ?? '').trim().split(' ').filter(Boolean);
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
@@ -144,7 +148,7 @@ const startup = { nodeE0: [], version: [], versionBundle: [], start: [], startBu
 for (let i = 0; i < STARTS; i++) {
   startup.nodeE0.push(wall(['-e', '0']));
   startup.version.push(wall([join(root, 'bin/ggjobs.js'), '--version']));
-  if (existsSync(BUNDLE)) startup.versionBundle.push(wall([BUNDLE, '--version']));
+  if (existsSync(BUNDLE)) startup.versionBundle.push(wall([...nodeFlags, BUNDLE, '--version']));
 }
 const LISTENING = /listening for job executions/;
 for (let i = 0; i < Math.max(3, Math.ceil(STARTS / 2)); i++) {
@@ -165,7 +169,7 @@ for (let i = 0; i < Math.max(3, Math.ceil(STARTS / 2)); i++) {
   if (existsSync(BUNDLE)) {
     const b = await timeUntilLine(
       process.execPath,
-      [BUNDLE, 'start', '--no-enroll', '--config', configFile],
+      [...nodeFlags, BUNDLE, 'start', '--no-enroll', '--config', configFile],
       LISTENING,
       cliEnv,
     );
@@ -230,7 +234,7 @@ out.idle = {
 if (existsSync(BUNDLE))
   out.idle.component = await idleRss(
     process.execPath,
-    [BUNDLE, 'start', '--no-enroll', '--config', configFile],
+    [...nodeFlags, BUNDLE, 'start', '--no-enroll', '--config', configFile],
     LISTENING,
     cliEnv,
   );
@@ -248,10 +252,35 @@ figures.push(
 );
 
 // --- CPU per execution and RSS over executions ----------------------------------------------------
-const agent = fork(join(here, 'children/agent.mjs'), [], {
+// The agent child is bundled the way the component is (one esbuild ESM bundle, minified) and run with
+// the node flags of the recipe's Run command, so its memory is the component's.
+const agentBundle = join(work, 'agent-child.mjs');
+await esbuild.build({
+  entryPoints: [join(here, 'children/agent.mjs')],
+  outfile: agentBundle,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: true,
+  logLevel: 'warning',
+  // As scripts/package.mjs: CommonJS dependencies call require() and use __dirname.
+  banner: {
+    js: [
+      "import { createRequire as __cr } from 'node:module';",
+      "import { fileURLToPath as __fu } from 'node:url';",
+      "import { dirname as __dn } from 'node:path';",
+      'const require = __cr(import.meta.url);',
+      'const __filename = __fu(import.meta.url);',
+      'const __dirname = __dn(__filename);',
+    ].join('\n'),
+  },
+});
+const agent = fork(agentBundle, [], {
   // e.g. BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the agent alone.
-  execArgv: (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  execArgv: [...nodeFlags, ...(process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean)],
   env: {
+    NAMESPACE,
     ...process.env,
     MQTT_URL: stack.mqttUrl,
     THING,
@@ -261,7 +290,7 @@ const agent = fork(join(here, 'children/agent.mjs'), [], {
 });
 children.add(agent);
 await nextMessage(agent, 'started');
-console.log(`agent child pid ${agent.pid}`);
+console.log(`agent child pid ${agent.pid} (bundled, node flags: ${nodeFlags.join(' ') || 'none'})`);
 const bare = fork(join(here, 'children/bare.mjs'), [], { env: { ...process.env, ...bareEnv, MODE: 'run' } });
 children.add(bare);
 await nextMessage(bare, 'started');

@@ -2,9 +2,31 @@
 // cycle at a time on the parent's command, reporting its own CPU time and RSS after each. A cycle is
 // a fresh transport + listener for a new job (the service gives a thing one execution per job),
 // either running that job's execution (`run`) or only starting, describing and stopping (`idle`).
-import { startNoopAgent } from '../lib.mjs';
+// Imports only what a device's agent runs (no AWS SDK, no local stack), so that bundled like the
+// component (bench/resources.mjs does, with esbuild) its memory is the component's.
+import { configSchema } from '../../dist/config/schema.js';
+import { startListener } from '../../dist/jobs/listener.js';
+import { silentLogger } from '../../dist/log.js';
+import { createJobRunner } from '../../dist/run/runner.js';
+import { createTransport } from '../../dist/transport/index.js';
 
-const { MQTT_URL, THING, STATE_DIRECTORY, HANDLER_DIRECTORY } = process.env;
+const { MQTT_URL, THING, STATE_DIRECTORY, HANDLER_DIRECTORY, NAMESPACE } = process.env;
+const log = silentLogger();
+
+function startAgent({ jobId, onEvent }) {
+  const config = configSchema.parse({
+    thingName: THING,
+    region: 'us-east-1',
+    jobId,
+    namespaceId: NAMESPACE,
+    stateDirectory: STATE_DIRECTORY,
+    logLevel: 'silent',
+    transport: { kind: 'mqtt', url: MQTT_URL, clientId: `agent-${jobId}` },
+    executor: { handlerDirectory: HANDLER_DIRECTORY },
+  });
+  const transport = createTransport(config.transport, { thingName: THING, log });
+  return startListener({ config, transport, runJob: createJobRunner(config.executor), log, onEvent });
+}
 const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -14,14 +36,10 @@ process.on('message', async ({ cmd, jobId }) => {
   if (cmd === 'exit') process.exit(0);
   const before = cpu();
   const marks = {};
-  const listener = await startNoopAgent({
-    stack: { mqttUrl: MQTT_URL },
-    thingName: THING,
+  const listener = await startAgent({
     jobId,
-    stateDirectory: STATE_DIRECTORY,
-    handlerDirectory: HANDLER_DIRECTORY,
-    clientId: `agent-${jobId}`,
     onEvent: (e) => {
+      if (process.env.BENCH_DEBUG) process.stderr.write(`${JSON.stringify(e).slice(0, 300)}\n`);
       if (e.type === 'synced' && !marks.synced) {
         marks.synced = true;
         process.send({ type: 'ready' });

@@ -259,7 +259,7 @@ describe('recipe.yaml', () => {
       for (const step of steps) expect(step).toMatchObject({ RequiresPrivilege: false });
       const run = manifest.Lifecycle.Run as { Script: string };
       const match = run.Script.match(
-        /^exec node \{artifacts:decompressedPath\}\/(\S+)\/dist\/cli\/ggjobs\.mjs (\S+)$/,
+        /^exec node (?:--[a-z-]+=\d+ )*\{artifacts:decompressedPath\}\/(\S+)\/dist\/cli\/ggjobs\.mjs (\S+)$/,
       );
       expect(match?.[1]).toBe(archive);
       expect(commands).toContain(match?.[2]);
