@@ -113,4 +113,32 @@ describe('modules loaded at start-up', () => {
     expect(modules.filter((m) => m.startsWith('dist/cli/demo/'))).toEqual([]);
     expect(modules.filter((m) => m.startsWith('dist/local/') && m !== 'dist/local/defaults.js')).toEqual([]);
   });
+
+  it('start loads the AWS SDK only when it calls the control plane: not once the enrollment is recorded', async () => {
+    js = await startJobsStack();
+    await js.createThing('core-1', ['site-a']);
+    await js.createJob('job-a');
+    const handlers = await handlerDirectory(work);
+    const file = join(work, 'ggjobs.yaml');
+    await saveAtomically(file, deviceConfig(js, work, handlers));
+    // The agent listens first, then enrolls: wait for the outcome of the enrollment.
+    const enrolled = (c: AgentProcess) =>
+      waitFor('the agent to enroll', () => c.logLines().find((l) => l.msg === 'enrolled'), 30_000);
+
+    // First start: nothing recorded, no execution yet, so the control plane is asked (SDK loaded).
+    const first = spawnReporting(['start', '--config', file]);
+    agent = first.child;
+    expect(await enrolled(first.child)).toMatchObject({ result: 'associated' });
+    expect(await first.child.stop('SIGTERM')).toBe(0);
+    expect(packagesOf(await loadedModules(first.list))).toContain('@aws-sdk/client-iot');
+    const calls = js.stack.requestCount('DescribeThingGroup') + js.stack.requestCount('DescribeJob');
+
+    // Second start: enrolled as recorded; no control-plane call, no SDK.
+    const second = spawnReporting(['start', '--config', file]);
+    agent = second.child;
+    expect(await enrolled(second.child)).toMatchObject({ result: 'recorded' });
+    expect(await second.child.stop('SIGTERM')).toBe(0);
+    expect(packagesOf(await loadedModules(second.list))).not.toContain('@aws-sdk/client-iot');
+    expect(js.stack.requestCount('DescribeThingGroup') + js.stack.requestCount('DescribeJob')).toBe(calls);
+  });
 });
