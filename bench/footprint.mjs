@@ -149,7 +149,8 @@ async function main() {
     const files = filesUnder(join(pkgOut, 'stage', name));
     const unpacked = files.reduce((n, f) => n + statSync(f).size, 0);
     const native = files.filter((f) => f.endsWith('.node')).reduce((n, f) => n + statSync(f).size, 0);
-    const bundle = statSync(join(pkgOut, 'stage', name, 'dist/cli/ggjobs.mjs')).size;
+    // ggjobs.mjs and the chunks it loads on demand (code splitting).
+    const bundle = files.filter((f) => f.endsWith('.mjs')).reduce((n, f) => n + statSync(f).size, 0);
     console.log(
       `  ${manifest.Platform.architecture.padEnd(8)} zip ${mib(zip).padStart(9)}   unpacked ${mib(unpacked).padStart(9)}` +
         `   (bundle ${mib(bundle)}, aws-crt native ${mib(native)}, ${files.length} files)`,

@@ -1,7 +1,7 @@
 // Shared pieces of the benchmarks: the local stack with an AWS SDK client on its control plane, an
 // agent (listener + mqtt transport) running a no-op job, the bare mqtt.js client the floors are
 // measured with, bounded waits and percentiles. Imports the compiled code: `npm run build` first.
-import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { startListener } from '../dist/jobs/listener.js';
 import { startLocalStack } from '../dist/local/index.js';
 import { silentLogger } from '../dist/log.js';
 import { checkTrustedChain } from '../dist/run/trusted-path.js';
+import { createJobRunner } from '../dist/run/runner.js';
 import { createTransport } from '../dist/transport/index.js';
 
 // package-lock pins an AWS SDK release that supports Node 20; its notice about *future* releases
@@ -88,26 +89,53 @@ export async function createThingGroupWith(iot, groupName, thingNames, limit = 1
   return group.thingGroupArn;
 }
 
-/** Creates the continuous, namespaced job with an empty document for the thing group. */
-export function createContinuousJob(iot, jobId, thingGroupArn) {
+/** Creates the continuous, namespaced job (default: an empty document) for the thing group. */
+export function createContinuousJob(iot, jobId, thingGroupArn, document = '{"steps":[]}') {
   return iot.send(
     new CreateJobCommand({
       jobId,
       targets: [thingGroupArn],
       targetSelection: 'CONTINUOUS',
       namespaceId: NAMESPACE,
-      document: '{"steps":[]}',
+      document,
     }),
   );
+}
+
+/** The no-op handler the latency/CPU benchmarks run (the executor spawns it; so does the floor). */
+export const NOOP_HANDLER = 'noop.sh';
+export const NOOP_DOCUMENT = JSON.stringify({
+  version: '1.0',
+  steps: [{ action: { name: 'Noop', type: 'runHandler', input: { handler: NOOP_HANDLER } } }],
+});
+
+/** A handler directory the executor accepts (ours, mode 0700) holding the no-op handler. */
+export function noopHandlerDirectory(parent) {
+  const dir = join(parent, 'handlers');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  writeFileSync(join(dir, NOOP_HANDLER), '#!/bin/sh\nexit 0\n', { mode: 0o700 });
+  return dir;
 }
 
 const noopJob = async () => ({ status: 'SUCCEEDED', statusDetails: { reason: 'noop' } });
 
 /**
- * Starts one agent for `thingName` on the stack's broker: the listener with an mqtt transport and a
- * job that succeeds at once. `clientId` and `listen` are passed to the config when given.
+ * Starts one agent for `thingName` on the stack's broker: the listener with an mqtt transport (or the
+ * given, already connected `transport`) and a job that succeeds at once, or with `handlerDirectory`
+ * the executor running the job document. `clientId` and `listen` are passed to the config when given.
  */
-export function startNoopAgent({ stack, thingName, jobId, stateDirectory, clientId, listen, onEvent }) {
+export function startNoopAgent({
+  stack,
+  thingName,
+  jobId,
+  stateDirectory,
+  clientId,
+  listen,
+  onEvent,
+  handlerDirectory,
+  transport: shared,
+}) {
   const config = configSchema.parse({
     thingName,
     region: 'us-east-1',
@@ -117,9 +145,12 @@ export function startNoopAgent({ stack, thingName, jobId, stateDirectory, client
     logLevel: 'silent',
     ...(listen === undefined ? {} : { listen }),
     transport: { kind: 'mqtt', url: stack.mqttUrl, ...(clientId === undefined ? {} : { clientId }) },
+    ...(handlerDirectory === undefined ? {} : { executor: { handlerDirectory } }),
   });
-  const transport = createTransport(config.transport, { thingName, log });
-  return startListener({ config, transport, runJob: noopJob, log, onEvent });
+  const transport = shared ?? createTransport(config.transport, { thingName, log });
+  // With a handler directory: the real executor, spawning the handler; without: an in-process no-op.
+  const runJob = handlerDirectory === undefined ? noopJob : createJobRunner(config.executor);
+  return startListener({ config, transport, runJob, log, onEvent });
 }
 
 /** A bare mqtt.js client for the floors, with TCP_NODELAY as the agent's transport sets it. */

@@ -103,10 +103,37 @@ const plugins = [
   patchPlugin('json-logs-only', /src[\\/]log\.ts$/, /const pretty = [^;]+;/, 'const pretty = false;'),
 ];
 
-async function bundle(outfile) {
+// The device never runs `ggjobs local` or `ggjobs demo`: their registration modules are replaced by
+// empty ones, so neither the local AWS IoT stack (aedes, the control plane) nor the demo is bundled,
+// and the component's CLI simply has no such commands.
+const DEV_ONLY_COMMANDS = { 'local.js': 'registerLocal', 'demo.js': 'registerDemo' };
+const devOnlyCommandsPlugin = {
+  name: 'dev-only-commands',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/commands\/(local|demo)\.js$/ }, (args) => ({
+      path: args.path.slice('./commands/'.length),
+      namespace: 'dev-only-command',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'dev-only-command' }, (args) => ({
+      contents: `export function ${DEV_ONLY_COMMANDS[args.path]}() {}`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Bundles the CLI into `outdir`: ggjobs.mjs plus chunks that are loaded on demand (code splitting), so
+ * the AWS SDK and each command's code are read only when used. Returns esbuild's metafile.
+ */
+export async function bundle(outdir) {
   const result = await esbuild.build({
-    stdin: { contents: ENTRY, resolveDir: root, sourcefile: 'ggjobs-component-entry.ts', loader: 'ts' },
-    outfile,
+    stdin: { contents: ENTRY, resolveDir: root, sourcefile: 'ggjobs.ts', loader: 'ts' },
+    outdir,
+    entryNames: 'ggjobs',
+    // Next to ggjobs.mjs: bundled code finds files relative to its own directory (aws-crt's binary).
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -114,11 +141,20 @@ async function bundle(outfile) {
     minify: true,
     legalComments: 'external',
     banner: { js: BANNER },
-    plugins,
+    plugins: [devOnlyCommandsPlugin, ...plugins],
     logLevel: 'warning',
     metafile: true,
   });
-  return Object.keys(result.metafile.inputs).filter((p) => p.includes('node_modules'));
+  return result.metafile;
+}
+
+/** For each output file (relative to the bundle directory): the source files it holds. */
+export function bundleInputs(metafile, outdir) {
+  return Object.fromEntries(
+    Object.entries(metafile.outputs)
+      .filter(([file]) => file.endsWith('.mjs'))
+      .map(([file, output]) => [relative(outdir, resolve(root, file)), Object.keys(output.inputs).sort()]),
+  );
 }
 
 function copyTree(from, to) {
@@ -223,8 +259,14 @@ async function main() {
     mkdirSync(dir, { recursive: true });
   }
 
-  const bundled = await bundle(join(bundleDir, 'ggjobs.mjs'));
+  const metafile = await bundle(bundleDir);
+  const bundled = Object.keys(metafile.inputs).filter((p) => p.includes('node_modules'));
   const packages = new Set(bundled.map((p) => p.replace(/^.*node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1')));
+  // What each file of the bundle holds, for reviewing (and testing) what a device loads and when.
+  writeFileSync(
+    join(out, 'bundle-inputs.json'),
+    `${JSON.stringify(bundleInputs(metafile, bundleDir), null, 1)}\n`,
+  );
 
   const manifests = recipe.get('Manifests');
   const report = [];

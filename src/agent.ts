@@ -1,12 +1,13 @@
-// The whole device agent, composed the one way data flows: config -> enroll (control plane) ->
-// transport -> listener (data plane) -> runner. `ggjobs start`, `ggjobs demo` and the Greengrass
-// component all run exactly this, so the demo exercises the same code paths as a device. Live
+// The whole device agent, composed the one way data flows: config -> transport -> listener (data
+// plane) -> runner, and enroll (control plane, asked only when the data plane's look finds nothing).
+// `ggjobs start`, `ggjobs demo` and the Greengrass component all run exactly this, so the demo exercises the same code paths as a device. Live
 // reconfiguration (src/supervisor/) stops one RunningAgent and starts another with the new config.
 import { doublingDelay } from './backoff.js';
 import type { Config } from './config/schema.js';
 import { type EnrollResult, enroll } from './enroll/enroll.js';
 import { ControlPlaneUnavailableError } from './errors.js';
 import { type AgentLock, acquireAgentLock } from './jobs/agent-lock.js';
+import { createExecutionProbe, type ExecutionProbe } from './jobs/execution-probe.js';
 import { type Listener, type ListenerEvent, startListener } from './jobs/listener.js';
 import type { Logger } from './log.js';
 import { createJobRunner } from './run/runner.js';
@@ -83,12 +84,16 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   let enrollTimer: NodeJS.Timeout | undefined;
   let stopped = false;
 
+  // Set once the transport is connected: enroll looks on the data plane before any control-plane call.
+  let probe: ExecutionProbe | undefined;
   const tryEnroll = async (attempt: number): Promise<void> => {
     try {
       enrollment = await enroll(config, {
         log: log.child({ part: 'enroll' }),
         sleep: abortableSleep(signal),
+        probe: probe && (() => (probe as ExecutionProbe).look()),
       });
+      probe?.close();
       log.info({ result: enrollment.result, thingGroupArn: enrollment.thingGroupArn }, 'enrolled');
       emit({ type: 'enrolled', result: enrollment });
     } catch (err) {
@@ -130,8 +135,8 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
   let listener: Listener | undefined;
   try {
     signal?.throwIfAborted();
-    if (config.enroll.enabled && !enrollment) await tryEnroll(0);
-    signal?.throwIfAborted();
+    // Connect and listen first: enroll then looks on the data plane (free) before the control plane
+    // (throttled), and a device waiting out a first boot already runs what its group is given.
     await transport.connect();
     listener = await startListener({
       config,
@@ -141,9 +146,15 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
       onEvent: emit,
     });
     signal?.throwIfAborted();
+    if (config.enroll.enabled && !enrollment) {
+      probe = createExecutionProbe(config, transport, log.child({ part: 'enroll' }));
+      await tryEnroll(0);
+    }
+    signal?.throwIfAborted();
   } catch (err) {
     stopped = true;
     clearTimeout(enrollTimer);
+    probe?.close();
     await listener?.stop({ graceMs: 0 }).catch(() => undefined);
     await transport.close().catch(() => undefined);
     await lock.release();
@@ -164,6 +175,7 @@ export async function startAgent(config: Config, options: AgentOptions): Promise
     async stop(stopOptions = {}) {
       stopped = true;
       clearTimeout(enrollTimer);
+      probe?.close();
       try {
         await running.stop({ graceMs: stopOptions.graceMs ?? config.listen.shutdownGraceSeconds * 1000 });
       } finally {

@@ -35,6 +35,8 @@ export interface LoggerOptions {
   level?: string;
   /** Force pretty output on or off; by default the process-wide format (see logFormat()). */
   pretty?: boolean;
+  /** Synchronous writes to stderr; default only at debug/trace or with GGJOBS_LOG_SYNC=true. */
+  sync?: boolean;
   /** Write here instead of stderr (tests). */
   destination?: NodeJS.WritableStream;
 }
@@ -116,8 +118,22 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const destination = prettyDestination((text) => (out ? out.write(text) : process.stderr.write(text)));
     return pino({ level, redact }, destination);
   }
-  const destination = options.destination ?? pino.destination({ fd: 2, sync: true });
-  return pino({ level, redact }, destination as Parameters<typeof pino>[1]);
+  if (options.destination) return pino({ level, redact }, options.destination as Parameters<typeof pino>[1]);
+  // Asynchronous writes at info and above keep logging off the execution's hot path; debug/trace (or
+  // GGJOBS_LOG_SYNC=true) write synchronously, line by line, for when every line must survive a crash.
+  const sync =
+    options.sync ?? (process.env.GGJOBS_LOG_SYNC === 'true' || level === 'debug' || level === 'trace');
+  const destination = pino.destination({ fd: 2, sync });
+  if (!sync) {
+    process.once('exit', () => {
+      try {
+        destination.flushSync();
+      } catch {
+        // Not open yet or already closed: nothing buffered to lose.
+      }
+    });
+  }
+  return pino({ level, redact }, destination);
 }
 
 /** A logger that discards everything (library use, tests that do not look at logs). */

@@ -1,5 +1,8 @@
 // The `ggjobs` command. Thin on purpose: each subcommand lives in commands/ and calls into the parts
 // of src/ that do the work; this file only wires them up and maps errors to exit codes.
+// Start-up cost: a commands/ module only declares its options; its action imports what it runs
+// (config, agent, AWS SDK, local stack) on demand, so `--version` and `--help` load commander alone
+// and each command loads only its own code. Keep new commands that way.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GgjobsError } from '../errors.js';

@@ -3,12 +3,23 @@
 // Greengrass advises numbers and booleans as strings in recipes, so both forms are accepted.
 import { z } from 'zod';
 
-const JOB_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
-const NAMESPACE_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
-const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
-const THING_GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
-const THING_GROUP_ARN_PATTERN = /^arn:aws[a-z-]*:iot:[a-z0-9-]+:\d{12}:thinggroup\/[a-zA-Z0-9:_-]{1,128}$/;
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+import {
+  JOB_ID_PATTERN,
+  NAMESPACE_ID_PATTERN,
+  REGION_PATTERN,
+  THING_GROUP_ARN_PATTERN,
+  THING_GROUP_NAME_PATTERN,
+  THING_NAME_PATTERN,
+} from './patterns.js';
+
+export {
+  JOB_ID_PATTERN,
+  NAMESPACE_ID_PATTERN,
+  REGION_PATTERN,
+  THING_GROUP_ARN_PATTERN,
+  THING_GROUP_NAME_PATTERN,
+  THING_NAME_PATTERN,
+};
 
 /** A whole number given as a number or a numeric string ("30"), within [min, max]. */
 export function intField(min: number, max: number) {
@@ -85,6 +96,11 @@ const enrollSchema = z
     /** Control-plane endpoint override, e.g. the local stack's http://127.0.0.1:4580. */
     endpoint: urlField(['http', 'https']).optional(),
     retry: retrySchema.default(() => retrySchema.parse({})),
+    /** First boot, nothing found on the data plane: at most this long (jittered) before looking again
+     *  and only then calling the control plane, so one device per thing group does the association. */
+    firstBootWaitSeconds: intField(0, 3_600).default(30),
+    /** A recorded enrollment is verified again (data plane first) after 50-100% of this. */
+    reverifyHours: intField(1, 8_760).default(168),
   })
   .strict()
   .refine((e) => !(e.thingGroupName && e.thingGroupArn), {
@@ -258,7 +274,8 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 /** What enrolling reads (ggjobs enroll validates only these). */
-export type EnrollSettings = Pick<Config, 'thingName' | 'region' | 'jobId' | 'namespaceId' | 'enroll'>;
+export type EnrollSettings = Pick<Config, 'thingName' | 'region' | 'jobId' | 'namespaceId' | 'enroll'> &
+  Partial<Pick<Config, 'stateDirectory'>>;
 export type TransportConfig = Config['transport'];
 export type ExecutorConfig = Config['executor'];
 export type RetryConfig = z.infer<typeof retrySchema>;

@@ -1,12 +1,8 @@
 // The four AWS IoT control-plane calls enroll makes, each wrapped in our retry loop and with the
 // service's final errors turned into ggjobs errors that name the job, the group and the cause.
-import {
-  AssociateTargetsWithJobCommand,
-  DescribeJobCommand,
-  DescribeThingGroupCommand,
-  IoTClient,
-  ListThingGroupsForThingCommand,
-} from '@aws-sdk/client-iot';
+// The AWS SDK is imported only when a control-plane call is about to be made (it costs tens of MB and
+// a large part of a second to load): a device that is already enrolled never loads it.
+import type { IoTClient } from '@aws-sdk/client-iot';
 import type { EnrollSettings } from '../config/schema.js';
 import {
   AssociationRefusedError,
@@ -28,11 +24,12 @@ const MAX_GROUP_PAGES = 100;
  * (maxAttempts 1): we retry ourselves, with full jitter and a total-time bound, and LimitExceeded must
  * not be retried at all.
  */
-export function createIotClient(config: EnrollSettings): IoTClient {
+export async function createIotClient(config: EnrollSettings): Promise<IoTClient> {
   // The SDK checks the Node version when a client is built; package-lock pins a release that supports
   // Node 20, and its notice about *future* releases needing Node 22 is not actionable on a device.
   // Set here (not only in the CLI) so every command and library use that builds a client stays quiet.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { IoTClient } = await loadSdk();
   return new IoTClient({
     region: config.region,
     ...(config.enroll.endpoint ? { endpoint: config.enroll.endpoint } : {}),
@@ -40,6 +37,14 @@ export function createIotClient(config: EnrollSettings): IoTClient {
     // A control-plane call that hangs must end so the retry policy can act on it.
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 },
   });
+}
+
+let sdk: Promise<typeof import('@aws-sdk/client-iot')> | undefined;
+
+/** The AWS SDK's IoT client module, loaded on first use. */
+export function loadSdk(): Promise<typeof import('@aws-sdk/client-iot')> {
+  sdk ??= import('@aws-sdk/client-iot');
+  return sdk;
 }
 
 export function endpointDescription(config: EnrollSettings): string {
@@ -83,6 +88,7 @@ export class ControlPlane {
   ) {}
 
   async describeJob(jobId: string): Promise<JobFacts> {
+    const { DescribeJobCommand } = await loadSdk();
     const subject = `job "${jobId}"`;
     const notFound = (err: unknown) =>
       new JobNotFoundError(
@@ -104,6 +110,7 @@ export class ControlPlane {
   }
 
   async describeThingGroup(thingGroupName: string): Promise<string> {
+    const { DescribeThingGroupCommand } = await loadSdk();
     const subject = `thing group "${thingGroupName}"`;
     const notFound = (err: unknown) =>
       new ThingGroupNotFoundError(
@@ -125,6 +132,7 @@ export class ControlPlane {
   }
 
   async listThingGroupsForThing(thingName: string): Promise<ThingGroupRef[]> {
+    const { ListThingGroupsForThingCommand } = await loadSdk();
     const subject = `thing "${thingName}"`;
     const notFound = (err: unknown) =>
       new ThingGroupNotFoundError(
@@ -167,6 +175,7 @@ export class ControlPlane {
     groupArn: string;
     comment?: string;
   }): Promise<{ jobArn?: string }> {
+    const { AssociateTargetsWithJobCommand } = await loadSdk();
     const subject = `job "${input.jobId}", thing group "${input.groupArn}"`;
     try {
       return await callWithRetry(

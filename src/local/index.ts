@@ -12,6 +12,7 @@ import { attachJobsDataPlane, type JobsDataPlane } from './data-plane/jobs-data-
 import type { NotifyTopicsMode } from './data-plane/topics.js';
 import { type RateLimit, RequestGate } from './request-gate.js';
 import { LocalStore } from './store.js';
+import { DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT, DEFAULT_REGION } from './defaults.js';
 import { defaultTlsDirectory, ensureServerTls, type ServerTls } from './tls/cert-directory.js';
 
 export type { NotifyTopicsMode } from './data-plane/topics.js';
@@ -83,10 +84,7 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-export const DEFAULT_MQTT_PORT = 1883;
-export const DEFAULT_MQTTS_PORT = 8883;
-export const DEFAULT_HTTP_PORT = 4580;
-export const DEFAULT_REGION = 'us-east-1';
+export { DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, DEFAULT_MQTTS_PORT, DEFAULT_REGION } from './defaults.js';
 
 /** An http(s) URL host part: IPv6 addresses go in brackets. */
 function urlHost(host: string): string {

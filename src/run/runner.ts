@@ -98,7 +98,8 @@ async function runPlan(plan: JobPlan, runtime: StepRuntime, context: JobContext)
     throwIfAborted(context, step.name);
     await context.onStepStart(start);
     throwIfAborted(context, step.name);
-    context.log.info({ step: step.name, index: step.index, type: step.action.type }, 'step started');
+    // debug: per-step lines stay off the hot path at info ('job finished' says how it ended).
+    context.log.debug({ step: step.name, index: step.index, type: step.action.type }, 'step started');
     const result = await runStep(step, runtime);
     notifyStepEnd(context, { ...start, ok: result.ok, reason: result.reason });
     if (result.aborted || context.signal.aborted) throw abortedError(context, step.name);

@@ -182,7 +182,7 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     sudo = { path, user: user.sudoAs };
   }
 
-  rt.context.log.info(
+  rt.context.log.debug(
     { step: step.name, index: step.index, file, user: user.account.name, sudo: sudo !== undefined },
     'step process starting',
   );

@@ -150,6 +150,8 @@ export function deviceConfig(
       thingGroupName: SITE_GROUP,
       endpoint: js.stack.controlPlaneEndpoint,
       retry: { maxAttempts: '3', baseDelayMs: '20', maxDelayMs: '100' },
+      // One device per group here: nobody else to wait for at a first boot.
+      firstBootWaitSeconds: '0',
     },
     listen: { shutdownGraceSeconds: '5', requestTimeoutMs: '5000' },
     executor: { handlerDirectory: handlers },

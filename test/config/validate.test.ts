@@ -80,7 +80,7 @@ describe('config error messages', () => {
 
   it('lists the allowed keys when nothing is close', () => {
     expect(problemsWith({ enroll: { frobnicate: 1 } })).toEqual([
-      'enroll.frobnicate: unknown key (allowed: enabled, thingGroupName, thingGroupArn, groupPattern, comment, endpoint, retry)',
+      'enroll.frobnicate: unknown key (allowed: enabled, thingGroupName, thingGroupArn, groupPattern, comment, endpoint, retry, firstBootWaitSeconds, reverifyHours)',
     ]);
   });
 

@@ -76,6 +76,7 @@ describe('enroll decisions and races (scripted client)', () => {
       jobArn: job.jobArn,
       thingGroupArn: groupArn,
       calls: 2,
+      looks: 0,
     });
     expect(fake.calls[1]).toEqual({
       operation: 'AssociateTargetsWithJob',

@@ -33,6 +33,7 @@ describe('enroll against the local stack', () => {
       jobArn: `arn:aws:iot:${fx.stack.region}:${fx.stack.accountId}:job/${JOB_ID}`,
       thingGroupArn: fx.groupArn('site-a'),
       calls: 3,
+      looks: 0,
     });
     expect(await fx.jobTargets(JOB_ID)).toContain(fx.groupArn('site-a'));
     expect(fx.stack.requestCount('AssociateTargetsWithJob')).toBe(1);

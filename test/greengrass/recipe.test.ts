@@ -275,7 +275,7 @@ describe('recipe.yaml', () => {
       });
       const run = manifest.Lifecycle.Run as { Script: string };
       const match = run.Script.match(
-        /^exec node \{artifacts:decompressedPath\}\/(\S+)\/dist\/cli\/ggjobs\.mjs (\S+)$/,
+        /^exec node (?:--[a-z-]+=\d+ )*\{artifacts:decompressedPath\}\/(\S+)\/dist\/cli\/ggjobs\.mjs (\S+)$/,
       );
       expect(match?.[1]).toBe(archive);
       expect(commands).toContain(match?.[2]);
@@ -394,6 +394,25 @@ describe('npm run package', () => {
       }
       expect(statSync(zipPath).size).toBeLessThan(20 * 1024 * 1024);
     }
+  });
+
+  it('bundles neither the local stack nor the demo, and keeps the AWS SDK out of the start-up file', () => {
+    expect(packaging.status).toBe(0);
+    const inputs = JSON.parse(readFileSync(join(out, 'bundle-inputs.json'), 'utf8')) as Record<
+      string,
+      string[]
+    >;
+    const all = Object.values(inputs).flat();
+    expect(all).toContain('src/agent.ts');
+    expect(all.filter((i) => i.startsWith('src/local/') || i.startsWith('src/cli/demo/'))).toEqual([]);
+    expect(all.filter((i) => i.includes('node_modules/aedes'))).toEqual([]);
+    // ggjobs.mjs is what every start reads; the SDK is in chunks imported only for a control-plane call.
+    const entry = inputs['ggjobs.mjs'] ?? [];
+    expect(entry).toContain('src/cli/main.ts');
+    expect(entry.filter((i) => i.includes('node_modules') && !i.includes('node_modules/commander/'))).toEqual(
+      [],
+    );
+    expect(all.some((i) => i.includes('node_modules/@aws-sdk/client-iot/'))).toBe(true);
   });
 
   it('stages a bundle that runs without node_modules and prints the package version', () => {

@@ -2,9 +2,6 @@
 // 0 (associated / already associated), 2 (invalid config), 3 (job not usable) or 4 (AWS unreachable
 // or still throttled). Exit codes come from src/cli/exit-codes.ts via the error's code.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
-import { enroll } from '../../enroll/enroll.js';
-import { createLogger } from '../../log.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
 
@@ -38,13 +35,19 @@ export function registerEnroll(program: Command, io: CliIo, result: CommandResul
     .option('--namespace-id <id>', 'namespaceId')
     .option('--endpoint <url>', 'enroll.endpoint: AWS IoT control-plane endpoint override')
     .action(async (options: EnrollOptions) => {
+      const [{ loadConfig }, { enroll }, { createLogger }] = await Promise.all([
+        import('../../config/load.js'),
+        import('../../enroll/enroll.js'),
+        import('../../log.js'),
+      ]);
       const config = await loadConfig({
         purpose: 'enroll',
         configFile: options.config,
         flags: enrollFlagsToConfig(options),
       });
       const log = createLogger({ level: config.logLevel });
-      const outcome = await enroll(config, { log });
+      // An explicit enroll always asks the control plane and leaves the state directory to the agent.
+      const outcome = await enroll(config, { log, stateDirectory: false });
       if (options.json) {
         io.stdout(
           `${JSON.stringify({ result: outcome.result, jobArn: outcome.jobArn, thingGroupArn: outcome.thingGroupArn })}\n`,

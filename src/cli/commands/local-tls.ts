@@ -2,12 +2,9 @@
 // software at the stack, and `ggjobs local certs`, which writes a device certificate signed by the
 // stack's CA.
 import { type Command, InvalidArgumentError } from 'commander';
-import {
-  defaultTlsDirectory,
-  ensureClientCertificate,
-  type LocalStack,
-  thingNameProblem,
-} from '../../local/index.js';
+// Light imports only: the certificate code (a crypto library) loads when `local certs` runs.
+import { defaultTlsDirectory, thingNameProblem } from '../../local/defaults.js';
+import type { LocalStack } from '../../local/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
 
@@ -61,6 +58,7 @@ interface CertsOptions {
 }
 
 export async function runLocalCerts(options: CertsOptions, io: CliIo): Promise<void> {
+  const { ensureClientCertificate } = await import('../../local/tls/cert-directory.js');
   const issued = await ensureClientCertificate(options.tlsDir, options.thing);
   if (options.json) {
     io.stdout(`${JSON.stringify({ thingName: options.thing, ...issued })}\n`);

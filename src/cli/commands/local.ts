@@ -4,20 +4,20 @@
 //   {"mqttUrl":"mqtt://127.0.0.1:1883","controlPlaneEndpoint":"http://127.0.0.1:4580"}
 // With --tls the line also has "mqttsUrl" and "caFile" (MQTT over TLS with client certificates).
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { REGION_PATTERN } from '../../config/schema.js';
+import { REGION_PATTERN } from '../../config/patterns.js';
+// Only the defaults are loaded up front: the stack itself (aedes, the control plane) is imported when
+// `ggjobs local` runs, so no other command pays for it.
 import {
   DEFAULT_HTTP_PORT,
   DEFAULT_MQTT_PORT,
   DEFAULT_MQTTS_PORT,
   defaultTlsDirectory,
   DEFAULT_REGION,
-  type LocalStack,
   NOTIFY_TOPICS_MODES,
   type NotifyTopicsMode,
   type RateLimit,
-  startLocalStack,
-} from '../../local/index.js';
-import { createLogger } from '../../log.js';
+} from '../../local/defaults.js';
+import type { LocalStack } from '../../local/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
 import { registerLocalCerts, tlsBannerLines } from './local-tls.js';
@@ -135,6 +135,10 @@ export async function runLocal(
   io: CliIo,
   untilStopped: () => Promise<unknown> = nextStopSignal,
 ): Promise<void> {
+  const [{ startLocalStack }, { createLogger }] = await Promise.all([
+    import('../../local/index.js'),
+    import('../../log.js'),
+  ]);
   const logger = createLogger();
   // Listen for signals before starting, so a signal during start-up still closes the stack cleanly.
   const stopped = untilStopped();

@@ -4,7 +4,6 @@
 // while it runs. Exit codes (src/cli/exit-codes.ts, from the error's code): 2 invalid configuration,
 // 3 the job cannot take this device's group, 4 AWS unreachable, 1 anything else.
 import type { Command } from 'commander';
-import { createSupervisor } from '../../supervisor/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
 
@@ -36,6 +35,7 @@ export function registerStart(program: Command, _io: CliIo, result: CommandResul
     .option('--namespace-id <id>', 'namespaceId')
     .option('--no-enroll', 'skip enrollment (enroll.enabled false)')
     .action(async (options: StartOptions) => {
+      const { createSupervisor } = await import('../../supervisor/index.js');
       const supervisor = createSupervisor({ configFile: options.config, flags: startFlagsToConfig(options) });
       // Installed before starting: a SIGTERM while enrolling or connecting stops cleanly too.
       const onSignal = (signal: NodeJS.Signals) => {

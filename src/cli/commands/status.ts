@@ -4,10 +4,6 @@
 // without thingName/jobId/namespaceId it reports every job that has a journal there.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
-import { journalDirectory, readJournal } from '../../jobs/journal.js';
-import { listJournals } from '../../jobs/journal-index.js';
-import { buildStatusReport, formatStatusReport } from '../../jobs/status-report.js';
 import type { JobIds } from '../../jobs/topics.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
@@ -31,6 +27,17 @@ export function registerStatus(program: Command, io: CliIo, result: CommandResul
     .option('--state-directory <dir>', 'stateDirectory')
     .option('--json', 'print one JSON object per job (one line each)')
     .action(async (options: StatusOptions) => {
+      const [
+        { loadConfig },
+        { journalDirectory, readJournal },
+        { listJournals },
+        { buildStatusReport, formatStatusReport },
+      ] = await Promise.all([
+        import('../../config/load.js'),
+        import('../../jobs/journal.js'),
+        import('../../jobs/journal-index.js'),
+        import('../../jobs/status-report.js'),
+      ]);
       const config = await loadConfig({
         purpose: 'status',
         configFile: options.config,

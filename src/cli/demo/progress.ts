@@ -14,9 +14,16 @@ const PHASE_LINES: Record<string, string> = {
 export function describeAgentEvent(event: AgentEvent): string | undefined {
   switch (event.type) {
     case 'enrolled':
-      return event.result.result === 'associated'
-        ? `enrolled: thing group ${event.result.thingGroupArn} associated with ${event.result.jobArn}`
-        : `enrolled: thing group already a target of ${event.result.jobArn}`;
+      switch (event.result.result) {
+        case 'associated':
+          return `enrolled: thing group ${event.result.thingGroupArn} associated with ${event.result.jobArn}`;
+        case 'already-associated':
+          return `enrolled: thing group already a target of ${event.result.jobArn}`;
+        case 'has-execution':
+          return 'enrolled: the device already has an execution of the job (data plane; no control-plane call)';
+        default:
+          return 'enrolled: as recorded in the state directory (no call made)';
+      }
     case 'enroll-deferred':
       return `enroll deferred (${event.error.message}); retrying in ${Math.round(event.retryInMs / 1000)}s`;
     case 'listening':

@@ -99,7 +99,7 @@ export async function checkTransport(config: Config, timeoutMs: number): Promise
 }
 
 export async function checkJob(config: Config, timeoutMs: number): Promise<CheckResult[]> {
-  const client = createIotClient(config);
+  const client = await createIotClient(config);
   try {
     let source = 'default credential provider chain';
     try {

@@ -12,6 +12,7 @@
 //   $aws/things/T/jobs/J/notify-namespace-NS/ (per job, trailing slash, as AWS's API reference writes it).
 // Anything else under $aws/things/T/jobs/ is a request to a topic that maps to no API: InvalidTopic.
 import { JOB_ID, NAMESPACE_ID, RESOURCE_NAME } from '../aws-ids.js';
+import type { NotifyTopicsMode } from '../defaults.js';
 
 export type DataPlaneOperation =
   'DescribeJobExecution' | 'UpdateJobExecution' | 'GetPendingJobExecutions' | 'StartNextPendingJobExecution';
@@ -128,10 +129,7 @@ export function replyTopic(requestTopic: string, outcome: 'accepted' | 'rejected
   return `${requestTopic}/${outcome}`;
 }
 
-/** Which notification topic forms are published (see notificationTopics). */
-export type NotifyTopicsMode = 'documented' | 'observed' | 'both';
-
-export const NOTIFY_TOPICS_MODES: readonly NotifyTopicsMode[] = ['documented', 'observed', 'both'];
+export { NOTIFY_TOPICS_MODES, type NotifyTopicsMode } from '../defaults.js';
 
 export interface NotificationTopics {
   /** Topics that carry JobExecutionsChanged. */
