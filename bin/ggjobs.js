@@ -1,12 +1,7 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { runFromProcess } from '../dist/cli/main.js';
 
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runFromProcess(process.argv).catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -36,6 +36,13 @@ const processIo: CliIo = {
 /** Holds the exit code a subcommand decided on (commander actions cannot return one). */
 export interface CommandResult {
   exitCode: number;
+  /**
+   * The command has closed everything it opened and nothing else may run: the process entry point
+   * exits at once instead of waiting for the event loop to drain. `start` sets it, because the device
+   * SDK's native MQTT 5 client (iot-core transport) can hold the loop for many seconds after a clean
+   * close (awslabs/aws-crt-nodejs issue 600), and a supervisor's stop timeout must not be spent there.
+   */
+  exitPromptly?: boolean;
 }
 
 export function buildProgram(io: CliIo, result: CommandResult): Command {
@@ -65,11 +72,23 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
   return program;
 }
 
-export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+/** What the installed command and the component bundle run: main(), then the process exit code. */
+export async function runFromProcess(argv: string[]): Promise<void> {
+  const result: CommandResult = { exitCode: EXIT.ok };
+  const code = await main(argv, processIo, result);
+  process.exitCode = code;
+  // 'exit' listeners (the logger's final flush) still run.
+  if (result.exitPromptly) process.exit(code);
+}
+
+export async function main(
+  argv: string[],
+  io: CliIo = processIo,
+  result: CommandResult = { exitCode: EXIT.ok },
+): Promise<number> {
   // package-lock pins an AWS SDK release that supports Node 20; its notice about *future* releases
   // needing Node 22 is not actionable on a device, so it is not printed into the agent's output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const result: CommandResult = { exitCode: EXIT.ok };
   const program = buildProgram(io, result);
   if (argv.length <= 2) {
     program.outputHelp();

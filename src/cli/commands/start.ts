@@ -44,6 +44,8 @@ export function registerStart(program: Command, _io: CliIo, result: CommandResul
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      // Whatever ends `start` (a clean stop or an error), everything it opened is closed by then.
+      result.exitPromptly = true;
       try {
         await supervisor.start();
         // Resolves after a signal's graceful stop; rejects when the agent failed for good.
