@@ -5,13 +5,13 @@
 //   written synchronously so lines keep their order and none is lost when the process exits.
 // Default: pretty when stderr is a terminal, json otherwise and always under Greengrass; the
 // `--log-format` flag (or GGJOBS_LOG_FORMAT) chooses explicitly.
-import pinoPretty from 'pino-pretty';
 import { type Logger as PinoLogger, pino } from 'pino';
 
 export type Logger = PinoLogger;
 
-export type LogFormat = 'json' | 'pretty';
-export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+import { logFormat, shownErrors } from './log-format.js';
+
+export { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from './log-format.js';
 
 const REDACT = [
   'password',
@@ -41,34 +41,6 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-let chosenFormat: LogFormat | undefined;
-
-/** Sets the format every later createLogger() uses (the CLI's --log-format). */
-export function setLogFormat(format: LogFormat | undefined): void {
-  chosenFormat = format;
-}
-
-/** The format in effect: the flag, else GGJOBS_LOG_FORMAT, else json under Greengrass or off a terminal. */
-export function logFormat(
-  env: NodeJS.ProcessEnv = process.env,
-  stderrIsTTY = process.stderr.isTTY === true,
-): LogFormat {
-  if (chosenFormat) return chosenFormat;
-  const fromEnv = env.GGJOBS_LOG_FORMAT?.trim();
-  if (fromEnv === 'json' || fromEnv === 'pretty') return fromEnv;
-  // The nucleus writes a component's stderr to its log file, read by log managers: keep it JSON.
-  if (env.SVCUID && env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT) return 'json';
-  return stderrIsTTY ? 'pretty' : 'json';
-}
-
-/** Error messages already shown on a pretty log line, so the CLI does not print them a second time. */
-const shownErrors = new Set<string>();
-
-/** Whether a pretty log line of this process already showed `message` (at level error or above). */
-export function errorAlreadyShown(message: string): boolean {
-  return shownErrors.has(message);
-}
-
 function errorText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (
@@ -80,19 +52,24 @@ function errorText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Formats one log entry as a readable line; set by loadPrettyLogs(). */
+type PrettyFormatter = (entry: Record<string, unknown>) => string;
+let prettyFormatter: PrettyFormatter | undefined;
+
+/**
+ * Loads the readable form (pino-pretty) before the first logger is made. Separate and asynchronous so
+ * that nothing writing JSON (the component, a service) ever loads pino-pretty; the CLI calls it when
+ * the format in effect is `pretty`.
+ */
+export async function loadPrettyLogs(): Promise<void> {
+  prettyFormatter ??= (await import('./log-pretty.js')).prettyFormatter(errorText);
+}
+
 /** A pino destination that prints each JSON entry as one readable line. */
-function prettyDestination(write: (text: string) => void): { write: (line: string) => void } {
-  const format = pinoPretty.prettyFactory({
-    colorize: false,
-    singleLine: true,
-    translateTime: 'SYS:HH:MM:ss',
-    ignore: 'pid,hostname,err',
-    messageFormat: (entry, messageKey) => {
-      const message = String(entry[messageKey] ?? '');
-      const err = errorText(entry.err);
-      return err ? `${message}: ${err}` : message;
-    },
-  });
+function prettyDestination(
+  format: PrettyFormatter,
+  write: (text: string) => void,
+): { write: (line: string) => void } {
   return {
     write(line: string) {
       let entry: Record<string, unknown>;
@@ -113,9 +90,12 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const redact = { paths: REDACT, censor: '[redacted]' };
   const pretty = options.pretty ?? (!options.destination && logFormat() === 'pretty');
-  if (pretty) {
+  // Without loadPrettyLogs() first (library use), the lines stay JSON.
+  if (pretty && prettyFormatter) {
     const out = options.destination;
-    const destination = prettyDestination((text) => (out ? out.write(text) : process.stderr.write(text)));
+    const destination = prettyDestination(prettyFormatter, (text) =>
+      out ? out.write(text) : process.stderr.write(text),
+    );
     return pino({ level, redact }, destination);
   }
   if (options.destination) return pino({ level, redact }, options.destination as Parameters<typeof pino>[1]);

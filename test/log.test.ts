@@ -1,8 +1,11 @@
 // The two log forms: JSON lines for collectors (and the Greengrass component log), one readable line
 // per entry on a terminal; the format chosen by flag, env, Greengrass and the terminal, in that order.
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, errorAlreadyShown, logFormat, setLogFormat } from '../src/log.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, errorAlreadyShown, loadPrettyLogs, logFormat, setLogFormat } from '../src/log.js';
+
+// As the CLI does before making a logger when the format is pretty.
+beforeAll(loadPrettyLogs);
 
 function sink(): { stream: Writable; lines: () => string[] } {
   let text = '';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GgjobsError } from '../errors.js';
-import { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from '../log.js';
+import { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from '../log-format.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiagnostics } from './commands/diagnostics.js';
 import { registerEnroll } from './commands/enroll.js';
@@ -61,7 +61,11 @@ export function buildProgram(io: CliIo, result: CommandResult): Command {
         'log lines on stderr: json or pretty (default: pretty on a terminal)',
       ).choices(LOG_FORMATS),
     )
-    .hook('preAction', (command) => setLogFormat(command.opts<{ logFormat?: LogFormat }>().logFormat));
+    .hook('preAction', async (command) => {
+      setLogFormat(command.opts<{ logFormat?: LogFormat }>().logFormat);
+      // Only a readable log loads pino-pretty (a device's JSON log never does).
+      if (logFormat() === 'pretty') await (await import('../log.js')).loadPrettyLogs();
+    });
   registerLocal(program, io, result);
   registerEnroll(program, io, result);
   registerStart(program, io, result);

@@ -1,7 +1,7 @@
 // Registers the field technician's commands, `ggjobs config check` and `ggjobs doctor`. Their code is
 // imported only when one of them runs (the agent's own commands never load it).
 import type { Command } from 'commander';
-import { COMMAND_SCHEMAS, type ConfigPurpose } from '../../config/command-schemas.js';
+import type { ConfigPurpose } from '../../config/command-schemas.js';
 import { UsageError } from '../../errors.js';
 import type { CliIo, CommandResult } from '../main.js';
 
@@ -17,9 +17,12 @@ export interface DoctorOptions {
   timeout: string;
 }
 
+// The keys of COMMAND_SCHEMAS, listed here so declaring the option does not load zod.
+const PURPOSES: readonly ConfigPurpose[] = ['start', 'enroll', 'status'];
+
 function parsePurpose(value: string): ConfigPurpose {
-  if (Object.hasOwn(COMMAND_SCHEMAS, value)) return value as ConfigPurpose;
-  throw new UsageError(`--for "${value}": must be one of ${Object.keys(COMMAND_SCHEMAS).join(', ')}`);
+  if ((PURPOSES as readonly string[]).includes(value)) return value as ConfigPurpose;
+  throw new UsageError(`--for "${value}": must be one of ${PURPOSES.join(', ')}`);
 }
 
 export function registerDiagnostics(program: Command, io: CliIo, result: CommandResult): void {
