@@ -7,7 +7,6 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateJobCommand } from '@aws-sdk/client-iot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -82,7 +81,9 @@ beforeAll(async () => {
   agentUser = (await lookupUser(AGENT_USER))!;
 
   // The artifact as the nucleus unpacks it: its files belong to the component user.
-  base = await mkdtemp(join(tmpdir(), 'ggjobs-system-'));
+  // Under /var/lib (root-owned, 0755 all the way up): the executor refuses handler directories below
+  // /tmp, and the unprivileged agent user must be able to traverse every ancestor.
+  base = await mkdtemp('/var/lib/ggjobs-systest-');
   await chmod(base, 0o755);
   artifact = join(base, 'artifact', 'handlers');
   await mkdir(artifact, { recursive: true, mode: 0o755 });
@@ -102,7 +103,7 @@ beforeAll(async () => {
   componentWork = join(base, 'work');
   await mkdir(componentWork, { mode: 0o700 });
   await chown(componentWork, agentUser.uid, agentUser.gid);
-  // Where Install copies the handlers (root-owned; tmpdir above it is sticky).
+  // Where Install copies the handlers (root-owned, like every ancestor).
   handlers = join(base, 'installed', 'handlers');
   // A handler outside the allowed directories, executable by anyone.
   await mkdir(join(base, 'elsewhere'), { mode: 0o755 });
@@ -173,14 +174,14 @@ afterAll(async () => {
 });
 
 /** `ggjobs start` as the unprivileged user, for job `jobId`, with its own state directory. */
-async function startAgent(jobId: string): Promise<void> {
+async function startAgent(jobId: string, executorPatch: Record<string, unknown> = {}): Promise<void> {
   const work = join(base, `agent-${jobId}`);
   await mkdir(work, { mode: 0o700 });
   await chown(work, agentUser.uid, agentUser.gid);
   const file = join(work, 'ggjobs.yaml');
   // handlerDirectory unset: the agent uses GGJOBS_DEFAULT_HANDLER_DIRECTORY, as the recipe's Run step sets it.
   const { executor: _executor, ...config } = deviceConfig(js, work, handlers, { jobId });
-  await writeFile(file, stringify({ ...config, executor: executorSection() }));
+  await writeFile(file, stringify({ ...config, executor: { ...executorSection(), ...executorPatch } }));
   await chmod(file, 0o644);
   const child = spawn(process.execPath, [join(ROOT, 'bin/ggjobs.js'), 'start', '--config', file], {
     cwd: ROOT,
@@ -422,7 +423,9 @@ describe(`ggjobs start as the unprivileged user ${AGENT_USER}`, () => {
         },
       ],
     });
-    await startAgent('sys-uncovered');
+    // The agent's configuration lists the directory, but the rule was generated without it (the
+    // operator changed the configuration without a deployment): sudo is what refuses.
+    await startAgent('sys-uncovered', { handlerDirectories: [handlers, join(base, 'elsewhere')] });
     const execution = await finalExecution('sys-uncovered');
     expect(execution.status).not.toBe('SUCCEEDED');
     expect(execution.statusDetails?.detailsMap?.reason).toMatch(
