@@ -3,6 +3,7 @@
 // The AWS SDK is imported only when a control-plane call is about to be made (it costs tens of MB and
 // a large part of a second to load): a device that is already enrolled never loads it.
 import type { IoTClient } from '@aws-sdk/client-iot';
+import { cjsExports } from '../cjs-interop.js';
 import type { EnrollSettings } from '../config/schema.js';
 import {
   AssociationRefusedError,
@@ -43,7 +44,7 @@ let sdk: Promise<typeof import('@aws-sdk/client-iot')> | undefined;
 
 /** The AWS SDK's IoT client module, loaded on first use. */
 export function loadSdk(): Promise<typeof import('@aws-sdk/client-iot')> {
-  sdk ??= import('@aws-sdk/client-iot');
+  sdk ??= import('@aws-sdk/client-iot').then(cjsExports);
   return sdk;
 }
 

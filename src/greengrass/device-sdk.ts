@@ -3,6 +3,7 @@
 // need: the modules under src/greengrass/ and the greengrass-ipc transport import only its types at
 // the top and call loadDeviceSdk() where they first need a value (a client, an enum, a class).
 import type * as DeviceSdkModule from 'aws-iot-device-sdk-v2';
+import { cjsExports } from '../cjs-interop.js';
 
 export type DeviceSdk = typeof DeviceSdkModule;
 
@@ -12,7 +13,8 @@ let loaded: DeviceSdk | undefined;
 /** The SDK module, imported the first time this is called. */
 export function loadDeviceSdk(): Promise<DeviceSdk> {
   loading ??= import('aws-iot-device-sdk-v2').then(
-    (sdk) => {
+    (mod) => {
+      const sdk = cjsExports(mod);
       loaded = sdk;
       return sdk;
     },

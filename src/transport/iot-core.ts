@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { TransportEventSource } from './event-source.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import type { MessageHandler, QoS, Transport } from './types.js';
+import { cjsExports } from '../cjs-interop.js';
 
 export type IotCoreTransportConfig = Extract<TransportConfig, { kind: 'iot-core' }>;
 
@@ -188,7 +189,7 @@ export class IotCoreTransport extends TransportEventSource implements Transport 
     checkReadable('certFile', c.certFile);
     checkReadable('keyFile', c.keyFile);
     if (c.caFile) checkReadable('caFile', c.caFile);
-    const sdk = await import('aws-iot-device-sdk-v2');
+    const sdk = cjsExports(await import('aws-iot-device-sdk-v2'));
     if (this.closed) return;
     const client = this.createClient(sdk);
     this.client = client;

@@ -182,9 +182,16 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-/** `node bin/ggjobs.js ...args` with only PATH, HOME, local AWS credentials and `env` in its environment. */
-export function spawnGgjobs(args: string[], env: Record<string, string> = {}): AgentProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/ggjobs.js'), ...args], {
+/**
+ * `node bin/ggjobs.js ...args` (or another `entry`, e.g. the component bundle) with only PATH, HOME,
+ * local AWS credentials and `env` in its environment.
+ */
+export function spawnGgjobs(
+  args: string[],
+  env: Record<string, string> = {},
+  entry = join(ROOT, 'bin/ggjobs.js'),
+): AgentProcess {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

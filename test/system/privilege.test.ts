@@ -8,6 +8,7 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } f
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CreateJobCommand } from '@aws-sdk/client-iot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -99,6 +100,13 @@ beforeAll(async () => {
     await chown(join(artifact, name), agentUser.uid, agentUser.gid);
   }
   await chown(artifact, agentUser.uid, agentUser.gid);
+  // The agent runs what the component ships: the esbuild bundle (scripts/package.mjs), under base so
+  // the agent user can read it wherever the checkout is (e.g. below /root, which it cannot enter).
+  const packaging = (await import(pathToFileURL(join(ROOT, 'scripts', 'package.mjs')).href)) as {
+    bundle(outdir: string): Promise<unknown>;
+  };
+  await packaging.bundle(join(base, 'component', 'dist', 'cli'));
+  await copyFile(join(ROOT, 'package.json'), join(base, 'component', 'package.json'));
   // The component's work folder, which the nucleus gives to the component user.
   componentWork = join(base, 'work');
   await mkdir(componentWork, { mode: 0o700 });
@@ -183,8 +191,9 @@ async function startAgent(jobId: string, executorPatch: Record<string, unknown> 
   const { executor: _executor, ...config } = deviceConfig(js, work, handlers, { jobId });
   await writeFile(file, stringify({ ...config, executor: { ...executorSection(), ...executorPatch } }));
   await chmod(file, 0o644);
-  const child = spawn(process.execPath, [join(ROOT, 'bin/ggjobs.js'), 'start', '--config', file], {
-    cwd: ROOT,
+  const entry = join(base, 'component', 'dist', 'cli', 'ggjobs.mjs');
+  const child = spawn(process.execPath, [entry, 'start', '--config', file], {
+    cwd: work,
     uid: agentUser.uid,
     gid: agentUser.gid,
     env: {
