@@ -3,6 +3,7 @@
 // flag --name). Secret values (passwords, tokens, step environment) are never shown. Pure.
 import { formatValue, isSecretPath } from './format-issues.js';
 import type { ConfigOrigins } from './merge.js';
+import { stripUserinfo } from '../redact-url.js';
 
 export interface EffectiveSetting {
   /** Dotted key path, e.g. `enroll.retry.maxAttempts`. */
@@ -37,7 +38,7 @@ export function effectiveSettings(config: unknown, origins: ConfigOrigins): Effe
       hidden,
       source: origins.get(path) ?? 'default',
     };
-    if (!hidden) row.raw = value;
+    if (!hidden) row.raw = typeof value === 'string' ? stripUserinfo(value) : value;
     rows.push(row);
   };
   walk(config, '');

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { ConfigOrigins } from './merge.js';
 import { knownKeysAt } from './schema-keys.js';
 import { closestKey } from './suggest.js';
+import { stripUserinfo } from '../redact-url.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -46,6 +47,8 @@ export function isSecretPath(path: string): boolean {
 /** `"x y"`, `42`, `null`, `["a","b"]`, truncated with an ellipsis; `(hidden)` for secret keys. */
 export function formatValue(path: string, value: unknown): string {
   if (isSecretPath(path)) return '(value hidden)';
+  // A broker URL may carry a password (mqtt://user:password@host): never shown.
+  if (typeof value === 'string') value = stripUserinfo(value);
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

@@ -15,7 +15,7 @@ import type { Logger } from '../log.js';
 import { TransportEventSource } from './event-source.js';
 import { SubscriptionRegistry } from './subscriptions.js';
 import type { MessageHandler, QoS, Transport } from './types.js';
-import { redactUrl } from './redact-url.js';
+import { redactUrl } from '../redact-url.js';
 
 export { topicMatches } from './subscriptions.js';
 

@@ -63,6 +63,26 @@ describe('ggjobs config check', () => {
     expect(run.stdout).not.toContain('SECRET');
   });
 
+  it('hides a password given inside the broker URL, in the table, in --json and in errors', async () => {
+    const withUrlPassword = VALID.replace('mqtt://127.0.0.1:1883', 'mqtt://tech:SECRETinurl@127.0.0.1:1883');
+    const file = await configFile(withUrlPassword);
+    const run = await ggjobsInProcess('config', 'check', '--config', file);
+    expect(run.code).toBe(0);
+    expect(row(run.stdout, 'transport.url')).toMatch(
+      /^transport\.url\s+"mqtt:\/\/127\.0\.0\.1:1883"\s+config file/,
+    );
+    const json = await ggjobsInProcess('config', 'check', '--config', file, '--json');
+    expect(json.stdout).toContain('"mqtt://127.0.0.1:1883"');
+    await writeFile(
+      file,
+      `${withUrlPassword}\nlogLevel: loud\n`.replace('kind: mqtt', 'kind: mqtt\n  keepaliveSeconds: -1'),
+    );
+    const invalid = await ggjobsInProcess('config', 'check', '--config', file);
+    expect(invalid.code).toBe(2);
+    for (const out of [run.stdout, json.stdout, invalid.stdout, invalid.stderr])
+      expect(out).not.toContain('SECRET');
+  });
+
   it('prints JSON with --json', async () => {
     const file = await configFile(VALID);
     vi.stubEnv('AWS_REGION', 'us-west-2');

@@ -8,7 +8,7 @@ import {
   downloadDirectoriesOf,
 } from '../../src/run/download-policy.js';
 import { ancestorsOf, checkAncestor, isWithin } from '../../src/run/trusted-path.js';
-import { redactUrl } from '../../src/transport/redact-url.js';
+import { redactUrl } from '../../src/redact-url.js';
 import { startCli } from '../cli/run-cli.js';
 
 describe('ancestor checks', () => {

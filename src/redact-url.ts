@@ -13,3 +13,11 @@ export function redactUrl(url: string): string {
     return '(invalid URL)';
   }
 }
+
+/**
+ * `text` with the userinfo of any URL in it removed (`mqtts://user:pw@host` -> `mqtts://host`), for
+ * values shown to a person (`ggjobs config check`, configuration errors) that may hold a URL.
+ */
+export function stripUserinfo(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s@]*@/gi, '$1');
+}
