@@ -11,6 +11,7 @@
 // also folds a legacy file-per-execution journal into the log. Unreadable records are logged as
 // errors and kept aside (`<file>.corrupt-<time>`): the listener then treats that execution as
 // unknown, which never leads to running it twice (see decide.ts).
+import { constants } from 'node:fs';
 import { copyFile, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JournalError } from '../errors.js';
@@ -37,6 +38,8 @@ export {
   readJournal,
   toExecutionRecord,
 } from './journal-read.js';
+
+const { O_APPEND, O_CREAT, O_TRUNC, O_WRONLY } = constants;
 
 /** Closed (reported/dropped/cancelled/lost) records kept for `ggjobs status`; older ones are dropped. */
 export const DEFAULT_KEEP_CLOSED = 50;
@@ -186,18 +189,24 @@ export class Journal {
     const kept = all.filter((r) => this.latest.has(r.executionNumber));
     const temp = `${this.logFile}.compact-${process.pid}`;
     await mkdir(this.dir, { recursive: true });
-    const out = await open(temp, 'w', 0o600);
+    // Truncated, then appended to: once renamed over the log it is the log, and stays open for the
+    // next record (no close, mkdir and reopen per execution).
+    const out = await open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o600);
+    let renamed = false;
     try {
       await out.write(kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
       await out.sync();
+      await this.handle?.close().catch(() => undefined);
+      this.handle = undefined;
+      await rename(temp, this.logFile);
+      renamed = true;
+      await fsyncDirectory(this.dir);
+      this.entryDurable = true;
+      this.handle = out;
     } finally {
-      await out.close();
+      if (this.handle !== out) await out.close().catch(() => undefined);
+      if (!renamed) await rm(temp, { force: true }).catch(() => undefined);
     }
-    await this.handle?.close().catch(() => undefined);
-    this.handle = undefined;
-    await rename(temp, this.logFile);
-    await fsyncDirectory(this.dir);
-    this.entryDurable = true;
   }
 }
 

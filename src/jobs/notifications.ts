@@ -41,12 +41,12 @@ export type NotificationHint =
 export function readNotification(form: NotifyForm, payload: Uint8Array, jobId: string): NotificationHint {
   switch (form) {
     case 'perJob': {
-      // Its topic already names the job; the body is not specified, any JSON object will do.
+      // Its topic already names the job; the body is not specified, any JSON object will do. Read
+      // as JobExecutionsChanged first (what it carries in practice), else as any object.
+      const changed = parsePayload(payload, executionsChangedSchema);
+      if (changed.ok) return { ...fromExecutionsChanged(changed.value, jobId), mentionsJob: true };
       const res = parsePayload(payload, perJobNotificationSchema);
-      if (!res.ok) return res;
-      const changed = executionsChangedSchema.safeParse(res.value);
-      if (!changed.success) return { ok: true, mentionsJob: true, otherJobs: [] };
-      return { ...fromExecutionsChanged(changed.data, jobId), mentionsJob: true };
+      return res.ok ? { ok: true, mentionsJob: true, otherJobs: [] } : res;
     }
     case 'thing': {
       const res = parsePayload(payload, executionsChangedSchema);
