@@ -67,7 +67,10 @@ export class ExecutionQueue {
   private async process(n: number, event: ExecutionEvent): Promise<{ persisted: boolean }> {
     const before = this.states.get(n) ?? newExecutionState(n);
     let ev = 'canStart' in event ? { ...event, canStart: this.canStart(n) } : event;
-    if (ev.type === 'described' && ev.claimId === undefined) ev = { ...ev, claimId: newClaimId() };
+    // Only a new execution may be claimed: a claim id is drawn for it alone.
+    if (ev.type === 'described' && ev.claimId === undefined && before.phase === 'new') {
+      ev = { ...ev, claimId: newClaimId() };
+    }
     const { state, actions } = decide(before, ev, new Date().toISOString());
     this.states.set(n, state);
     if (state.phase !== before.phase) {
