@@ -5,13 +5,17 @@
 //   written synchronously so lines keep their order and none is lost when the process exits.
 // Default: pretty when stderr is a terminal, json otherwise and always under Greengrass; the
 // `--log-format` flag (or GGJOBS_LOG_FORMAT) chooses explicitly.
-import pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import { type Logger as PinoLogger, pino } from 'pino';
+import type PinoPretty from 'pino-pretty';
+import { logFormat, noteErrorShown } from './log-format.js';
+
+export { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from './log-format.js';
+
+// pino-pretty is loaded only when a pretty logger is made (a terminal): JSON logging never loads it.
+const requireModule = createRequire(import.meta.url);
 
 export type Logger = PinoLogger;
-
-export type LogFormat = 'json' | 'pretty';
-export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 
 const REDACT = [
   'password',
@@ -41,34 +45,6 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
-let chosenFormat: LogFormat | undefined;
-
-/** Sets the format every later createLogger() uses (the CLI's --log-format). */
-export function setLogFormat(format: LogFormat | undefined): void {
-  chosenFormat = format;
-}
-
-/** The format in effect: the flag, else GGJOBS_LOG_FORMAT, else json under Greengrass or off a terminal. */
-export function logFormat(
-  env: NodeJS.ProcessEnv = process.env,
-  stderrIsTTY = process.stderr.isTTY === true,
-): LogFormat {
-  if (chosenFormat) return chosenFormat;
-  const fromEnv = env.GGJOBS_LOG_FORMAT?.trim();
-  if (fromEnv === 'json' || fromEnv === 'pretty') return fromEnv;
-  // The nucleus writes a component's stderr to its log file, read by log managers: keep it JSON.
-  if (env.SVCUID && env.AWS_GG_NUCLEUS_DOMAIN_SOCKET_FILEPATH_FOR_COMPONENT) return 'json';
-  return stderrIsTTY ? 'pretty' : 'json';
-}
-
-/** Error messages already shown on a pretty log line, so the CLI does not print them a second time. */
-const shownErrors = new Set<string>();
-
-/** Whether a pretty log line of this process already showed `message` (at level error or above). */
-export function errorAlreadyShown(message: string): boolean {
-  return shownErrors.has(message);
-}
-
 function errorText(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (
@@ -82,6 +58,7 @@ function errorText(value: unknown): string | undefined {
 
 /** A pino destination that prints each JSON entry as one readable line. */
 function prettyDestination(write: (text: string) => void): { write: (line: string) => void } {
+  const pinoPretty = requireModule('pino-pretty') as typeof PinoPretty;
   const format = pinoPretty.prettyFactory({
     colorize: false,
     singleLine: true,
@@ -103,7 +80,7 @@ function prettyDestination(write: (text: string) => void): { write: (line: strin
         return;
       }
       const err = errorText(entry.err);
-      if (err && typeof entry.level === 'number' && entry.level >= 50) shownErrors.add(err);
+      if (err && typeof entry.level === 'number' && entry.level >= 50) noteErrorShown(err);
       write(format(entry));
     },
   };

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GgjobsError } from '../errors.js';
-import { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from '../log.js';
+import { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from '../log-format.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiagnostics } from './commands/diagnostics.js';
 import { registerEnroll } from './commands/enroll.js';

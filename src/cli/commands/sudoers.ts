@@ -5,8 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { executorSchema } from '../../config/schema.js';
 import { ConfigFileError, ConfigInvalidError, UsageError } from '../../errors.js';
 import { EXIT } from '../exit-codes.js';
 import type { CliIo, CommandResult } from '../main.js';
@@ -44,6 +42,7 @@ async function executorInput(options: SudoersOptions, env: NodeJS.ProcessEnv): P
     throw new ConfigFileError(`config file ${options.config} cannot be read: ${(err as Error).message}`);
   }
   let doc: unknown;
+  const { parse: parseYaml } = await import('yaml');
   try {
     doc = parseYaml(text);
   } catch (err) {
@@ -88,6 +87,7 @@ export function registerSudoers(program: Command, io: CliIo, result: CommandResu
         result.exitCode = EXIT.ok;
         return;
       }
+      const { executorSchema } = await import('../../config/schema.js');
       const parsed = executorSchema.safeParse(await executorInput(options, process.env));
       if (!parsed.success)
         throw new ConfigInvalidError(
