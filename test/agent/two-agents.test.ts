@@ -154,7 +154,7 @@ describe('two agents for one thing', () => {
 
     const report = spawnGgjobs(['status', '--config', file]);
     expect(await report.waitExit(WAIT_MS)).toBe(0);
-    expect(report.stdout).toMatch(/#1\s+SUCCEEDED/);
+    expect(report.stdout).toMatch(/#1\s+attempt 1\s+SUCCEEDED/);
 
     // The first agent was not disturbed; it releases the lock when it stops.
     js.stack.queueExecutionAgain(JOB, THING);

@@ -16,7 +16,7 @@ import { jobsTopics } from '../../src/jobs/topics.js';
 import { silentLogger } from '../../src/log.js';
 import { createJobRunner } from '../../src/run/runner.js';
 import { createTransport } from '../../src/transport/index.js';
-import { listenerConfig, removeTempDirs, tempDir, waitFor } from './helpers.js';
+import { journalRecordOnDisk, listenerConfig, removeTempDirs, tempDir, waitFor } from './helpers.js';
 import { type JobsStack, NAMESPACE, startJobsStack } from './stack.js';
 import { safeTempDir } from '../support/safe-dir.js';
 
@@ -82,19 +82,7 @@ async function startInProcess(config: Config, handlers: string) {
 }
 
 function journalRecord(config: Config, executionNumber: number): Record<string, unknown> | undefined {
-  const file = join(
-    config.stateDirectory,
-    'executions',
-    config.thingName,
-    NAMESPACE,
-    config.jobId,
-    `${executionNumber}.json`,
-  );
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
+  return journalRecordOnDisk(config.stateDirectory, config, executionNumber);
 }
 
 const alive = (pid: number) => {
@@ -212,7 +200,10 @@ describe('progress heartbeats', () => {
     expect(progress.indexOf('copying 1/3')).toBeLessThan(progress.indexOf('copying 2/3 [1m'));
     // Every heartbeat renewed the step timer and was accepted: the claim, each heartbeat and the final
     // status each moved the version by one.
-    const heartbeatUpdates = updates.filter((u) => u.status === 'IN_PROGRESS' && u.statusDetails);
+    // (The claim is an IN_PROGRESS update with statusDetails too: its claim id, and no step.)
+    const heartbeatUpdates = updates.filter(
+      (u) => u.status === 'IN_PROGRESS' && (u.statusDetails as Record<string, string> | undefined)?.step,
+    );
     expect(heartbeatUpdates).toHaveLength(beats.length);
     for (const u of heartbeatUpdates) expect(u.stepTimeoutInMinutes).toBe(2);
     const final = await js.execution('core-1', 'job-beat');
