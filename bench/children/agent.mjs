@@ -36,6 +36,10 @@ process.on('message', async ({ cmd, jobId }) => {
   if (cmd === 'exit') process.exit(0);
   const before = cpu();
   const marks = {};
+  // Resolved by the listener's own events (no polling timer: its wake-ups would count as the agent's CPU).
+  let finish;
+  const finished = new Promise((r) => (finish = r));
+  const timeout = setTimeout(finish, 30_000);
   const listener = await startAgent({
     jobId,
     onEvent: (e) => {
@@ -46,10 +50,11 @@ process.on('message', async ({ cmd, jobId }) => {
         if (cmd === 'idle') marks.done = true;
       }
       if (e.type === 'transition' && e.to === 'reported') marks.done = true;
+      if (marks.done) finish();
     },
   });
-  const deadline = Date.now() + 30_000;
-  while (!marks.done && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+  await finished;
+  clearTimeout(timeout);
   await listener.stop({ graceMs: 0, flushMs: 1_000 });
   process.send({
     type: 'done',

@@ -23,7 +23,7 @@ export interface ExecutionQueueOptions {
   lifecycle: ListenerLifecycle;
   /** Performs a side effect decide() asked for (anything but `persist`). */
   perform: (executionNumber: number, state: ExecutionState, action: ExecutionAction) => void;
-  /** An execution stopped occupying the agent: time to look for the next one. */
+  /** An execution stopped occupying the agent while another one waited for it: time to look again. */
   released: () => void;
   onEvent?: (event: ListenerEvent) => void;
 }
@@ -31,6 +31,9 @@ export interface ExecutionQueueOptions {
 export class ExecutionQueue {
   readonly states = new Map<number, ExecutionState>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** A queued execution was seen while it could not be claimed: look again once the agent is free.
+   *  (Nothing waited: no describe then; a later execution is announced by its own notification.) */
+  private deferred = false;
 
   constructor(private readonly opts: ExecutionQueueOptions) {}
 
@@ -64,7 +67,10 @@ export class ExecutionQueue {
   private async process(n: number, event: ExecutionEvent): Promise<{ persisted: boolean }> {
     const before = this.states.get(n) ?? newExecutionState(n);
     let ev = 'canStart' in event ? { ...event, canStart: this.canStart(n) } : event;
-    if (ev.type === 'described' && ev.claimId === undefined) ev = { ...ev, claimId: newClaimId() };
+    // Only a new execution may be claimed: a claim id is drawn for it alone.
+    if (ev.type === 'described' && ev.claimId === undefined && before.phase === 'new') {
+      ev = { ...ev, claimId: newClaimId() };
+    }
     const { state, actions } = decide(before, ev, new Date().toISOString());
     this.states.set(n, state);
     if (state.phase !== before.phase) {
@@ -76,6 +82,7 @@ export class ExecutionQueue {
         cause: ev.type,
       });
     }
+    if (ev.type === 'described' && !ev.canStart && state.phase === before.phase) this.deferred = true;
     let persisted = true;
     for (const action of actions) {
       if (!persisted && (action.type === 'run' || action.type === 'claim')) {
@@ -90,7 +97,10 @@ export class ExecutionQueue {
       if (action.type === 'persist') persisted = (await this.persist(state)) && persisted;
       else this.opts.perform(n, state, action);
     }
-    if (holding(before) && !holding(state)) this.opts.released(); // free for the next one
+    if (holding(before) && !holding(state) && this.deferred) {
+      this.deferred = false;
+      this.opts.released(); // free for the one that waited
+    }
     return { persisted };
   }
 

@@ -1,9 +1,11 @@
 // The durable journal of one job: an append-only log of JSON lines (journal-read.ts describes the
-// layout). Every change of an execution appends its whole record and fdatasyncs it before save()
-// resolves, so after a crash the log holds every record that was acknowledged; a last line cut
-// short by the crash is ignored. Nothing is written when a record did not change, nothing is
-// chowned or chmodded (the file is created 0600 by the agent's user), and the `reported` record is
-// not synced (losing it only re-sends a status the service settles as already held).
+// layout). Every change of an execution appends its whole record and is durable before save()
+// resolves (the log is opened O_DSYNC where the platform has it: one write that returns once the
+// data is on disk, as write + fdatasync would, in one call instead of two), so after a crash the log
+// holds every record that was acknowledged; a last line cut short by the crash is ignored. Nothing is
+// written when a record did not change, nothing is chowned or chmodded (the file is created 0600 by
+// the agent's user). Without O_DSYNC, the `reported` record is not synced (losing it only re-sends a
+// status the service settles as already held; the compaction that follows syncs it anyway).
 //
 // When an execution ends (reported, dropped, cancelled, lost) the log is compacted: the latest record
 // of each execution, keeping only the newest `keepClosed` closed ones, is written to a temporary
@@ -11,6 +13,7 @@
 // also folds a legacy file-per-execution journal into the log. Unreadable records are logged as
 // errors and kept aside (`<file>.corrupt-<time>`): the listener then treats that execution as
 // unknown, which never leads to running it twice (see decide.ts).
+import { constants } from 'node:fs';
 import { copyFile, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JournalError } from '../errors.js';
@@ -37,6 +40,10 @@ export {
   readJournal,
   toExecutionRecord,
 } from './journal-read.js';
+
+const { O_APPEND, O_CREAT, O_TRUNC, O_WRONLY } = constants;
+/** Writes return once the data is durable (Linux, macOS); undefined where the platform lacks it. */
+const O_DSYNC: number | undefined = constants.O_DSYNC;
 
 /** Closed (reported/dropped/cancelled/lost) records kept for `ggjobs status`; older ones are dropped. */
 export const DEFAULT_KEEP_CLOSED = 50;
@@ -95,7 +102,7 @@ export class Journal {
     });
   }
 
-  /** Durably appends the record (resolves after fdatasync; at once when nothing changed). Rejects with JournalError. */
+  /** Durably appends the record (resolves once it is on disk; at once when nothing changed). Rejects with JournalError. */
   save(record: ExecutionRecord): Promise<void> {
     return this.enqueue(() => this.append(record));
   }
@@ -147,7 +154,7 @@ export class Journal {
       await this.prepare();
       const handle = await this.openLog();
       await handle.write(`${JSON.stringify(file)}\n`);
-      if (record.phase !== 'reported') await handle.datasync();
+      if (O_DSYNC === undefined && record.phase !== 'reported') await handle.datasync();
     } catch (err) {
       await this.handle?.close().catch(() => undefined);
       this.handle = undefined;
@@ -167,7 +174,7 @@ export class Journal {
   private async openLog(): Promise<FileHandle> {
     if (this.handle) return this.handle;
     await mkdir(this.dir, { recursive: true });
-    this.handle = await open(this.logFile, 'a', 0o600);
+    this.handle = await open(this.logFile, O_WRONLY | O_CREAT | O_APPEND | (O_DSYNC ?? 0), 0o600);
     // A new file's directory entry must be durable too (after a compaction it already is).
     if (!this.entryDurable) await fsyncDirectory(this.dir);
     this.entryDurable = true;
@@ -186,18 +193,24 @@ export class Journal {
     const kept = all.filter((r) => this.latest.has(r.executionNumber));
     const temp = `${this.logFile}.compact-${process.pid}`;
     await mkdir(this.dir, { recursive: true });
-    const out = await open(temp, 'w', 0o600);
+    // Truncated, then appended to: once renamed over the log it is the log, and stays open for the
+    // next record (no close, mkdir and reopen per execution).
+    const out = await open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | (O_DSYNC ?? 0), 0o600);
+    let renamed = false;
     try {
       await out.write(kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
-      await out.sync();
+      if (O_DSYNC === undefined) await out.sync();
+      await this.handle?.close().catch(() => undefined);
+      this.handle = undefined;
+      await rename(temp, this.logFile);
+      renamed = true;
+      await fsyncDirectory(this.dir);
+      this.entryDurable = true;
+      this.handle = out;
     } finally {
-      await out.close();
+      if (this.handle !== out) await out.close().catch(() => undefined);
+      if (!renamed) await rm(temp, { force: true }).catch(() => undefined);
     }
-    await this.handle?.close().catch(() => undefined);
-    this.handle = undefined;
-    await rename(temp, this.logFile);
-    await fsyncDirectory(this.dir);
-    this.entryDurable = true;
   }
 }
 

@@ -128,7 +128,8 @@ class Agent implements Listener {
       log: this.log,
       lifecycle: this.lifecycle,
       states: this.queue.states,
-      sync: () => this.sync(),
+      sync: (stillNeeded) => this.syncLoop.sync(stillNeeded),
+      dispatch: this.dispatch,
       onEvent: this.onEvent,
     });
     transport.on('connected', this.onConnected);

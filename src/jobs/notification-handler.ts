@@ -1,11 +1,14 @@
-// Subscribes to the enabled notify topic forms and turns each notification into a sync when it
-// concerns us: it mentions our job, or we hold an execution (a notification may mean it went away).
+// Subscribes to the enabled notify topic forms and acts on each notification that concerns us (it
+// mentions our job, or we hold an execution: a notification may mean it went away) as
+// notification-decisions.ts says: a queued execution it carries whole goes to decide() at once, and a
+// describe is made only when the notification leaves something to ask.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Transport } from '../transport/types.js';
 import type { ExecutionState } from './decide.js';
 import { holding } from './execution-queue.js';
-import type { ListenerEvent, ListenerLifecycle } from './listener-types.js';
+import type { Dispatch, ListenerEvent, ListenerLifecycle } from './listener-types.js';
+import { notificationNeed } from './notification-decisions.js';
 import { type NotifyForm, readNotification } from './notifications.js';
 import { type JobIds, jobsTopics } from './topics.js';
 
@@ -16,7 +19,9 @@ export interface NotificationHandlerOptions {
   log: Logger;
   lifecycle: ListenerLifecycle;
   states: ReadonlyMap<number, ExecutionState>;
-  sync: () => Promise<void>;
+  /** Describes the latest execution; `stillNeeded` as SyncLoop.sync. */
+  sync: (stillNeeded?: () => boolean) => Promise<void>;
+  dispatch: Dispatch;
   onEvent?: (event: ListenerEvent) => void;
 }
 
@@ -48,10 +53,13 @@ function onNotification(
     return;
   }
   onEvent?.({ type: 'notification', form, mentionsJob: hint.mentionsJob });
-  const busy = [...opts.states.values()].some(holding);
-  if (hint.mentionsJob || busy) {
-    void opts.sync();
-  } else if (hint.otherJobs.length > 0) {
+  const need = notificationNeed(hint, opts.states, holding);
+  for (const { executionNumber, execution } of need.described) {
+    void opts.dispatch(executionNumber, { type: 'described', execution, canStart: true });
+  }
+  if (need.describe) {
+    void opts.sync(() => notificationNeed(hint, opts.states, holding).describe);
+  } else if (!hint.mentionsJob && hint.otherJobs.length > 0) {
     log.debug({ form, otherJobs: hint.otherJobs }, "ignoring other jobs' executions");
   }
 }

@@ -28,25 +28,33 @@ export class SyncLoop {
   private readonly describing = new Set<number>();
   private syncing = false;
   private syncAgain = false;
+  /** Asked for while a describe was in flight, only if still needed once its answer is in. */
+  private readonly againIf: Array<() => boolean> = [];
   private syncFailures = 0;
   private syncTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: SyncLoopOptions) {}
 
-  /** Describes the job's latest execution for this thing (coalesced: one in flight, one queued). */
-  async sync(): Promise<void> {
+  /**
+   * Describes the job's latest execution for this thing (coalesced: one in flight, one queued).
+   * `stillNeeded`: asked while a describe is in flight, the next one is made only if this still
+   * returns true once the answer in flight has been decided (a notification it already answers).
+   */
+  async sync(stillNeeded?: () => boolean): Promise<void> {
     const { lifecycle } = this.opts;
     if (lifecycle.stopped || !lifecycle.ready) return;
     if (this.syncing) {
-      this.syncAgain = true;
+      if (stillNeeded) this.againIf.push(stillNeeded);
+      else this.syncAgain = true;
       return;
     }
     this.syncing = true;
     try {
       do {
         this.syncAgain = false;
+        this.againIf.length = 0;
         await this.syncOnce();
-      } while (this.syncAgain && !lifecycle.stopped);
+      } while (!lifecycle.stopped && (this.syncAgain || this.againIf.some((needed) => needed())));
     } finally {
       this.syncing = false;
     }
