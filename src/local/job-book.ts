@@ -134,22 +134,7 @@ export class JobBook {
   queueExecution(state: JobState, thingName: string, again = false): void {
     const latest = this.latestExecution(state, thingName);
     if (latest && latest.status !== 'REMOVED' && !again) return;
-    const now = this.seconds();
-    this.seq += 1;
-    state.executions.push({
-      jobId: state.record.jobId,
-      thingName,
-      executionNumber: state.nextExecutionNumber,
-      versionNumber: 1,
-      status: 'QUEUED',
-      statusDetails: {},
-      queuedAt: now,
-      lastUpdatedAt: now,
-      retryAttempt: 0,
-      seq: this.seq,
-    });
-    state.nextExecutionNumber += 1;
-    this.markChanged(state.record, thingName);
+    this.pushQueued(state, thingName, { retryAttempt: 0 });
   }
 
   /**
@@ -161,6 +146,15 @@ export class JobBook {
     thingName: string,
     retry: NonNullable<ReturnType<typeof retryDecision>>,
   ) {
+    this.pushQueued(state, thingName, { retryAttempt: retry.retryAttempt, retryOf: retry.retryOf });
+  }
+
+  /** A new QUEUED execution with the job's next execution number (a first run, or a retry). */
+  private pushQueued(
+    state: JobState,
+    thingName: string,
+    retry: Pick<ExecutionRecord, 'retryAttempt' | 'retryOf'>,
+  ): void {
     const now = this.seconds();
     this.seq += 1;
     state.executions.push({
@@ -172,8 +166,7 @@ export class JobBook {
       statusDetails: {},
       queuedAt: now,
       lastUpdatedAt: now,
-      retryAttempt: retry.retryAttempt,
-      retryOf: retry.retryOf,
+      ...retry,
       seq: this.seq,
     });
     state.nextExecutionNumber += 1;

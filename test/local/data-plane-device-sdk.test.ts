@@ -1,66 +1,36 @@
 // Cross-check of the default-namespace data plane with AWS's own device SDK: aws-iot-device-sdk-v2's
-// IotJobsClientv2 over an MQTT 3.1.1 connection of the aws-crt client. The crt connection builder
-// always adds a TLS context; the local broker is plain TCP, so the built config's `tls_ctx` is dropped
-// (MqttConnectionConfig.tls_ctx is optional; without it the crt connects over plain TCP).
+// IotJobsClientv2 over an MQTT 3.1.1 connection of the aws-crt client (device-sdk-jobs.ts).
 import { CancelJobCommand, type IoTClient } from '@aws-sdk/client-iot';
 // aws-crt is aws-iot-device-sdk-v2's own dependency; the SDK does not re-export this enum.
 import crt from 'aws-crt';
 import sdk, { type iotjobs as jobsTypes } from 'aws-iot-device-sdk-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../src/local/index.js';
+import { connectDeviceSdkJobs, type DeviceSdkJobs, rejection } from './device-sdk-jobs.js';
 import { createQueuedJob, iotClient, waitFor } from './stack-helpers.js';
 
-const { iot, iotjobs, mqtt } = sdk;
 type JobsClient = jobsTypes.IotJobsClientv2;
 
 let stack: LocalStack;
 let control: IoTClient;
-let connection: InstanceType<typeof mqtt.MqttClientConnection>;
+const { iotjobs } = sdk;
+
+let device: DeviceSdkJobs | undefined;
 let jobs: JobsClient;
 let connectionCounter = 0;
 
 beforeEach(async () => {
   stack = await startLocalStack({ mqttPort: 0, httpPort: 0 });
   control = iotClient(stack);
-  const { hostname, port } = new URL(stack.mqttUrl);
-  connectionCounter += 1;
-  const config = {
-    ...iot.AwsIotMqttConnectionConfigBuilder.new_default_builder()
-      .with_endpoint(hostname)
-      .with_port(Number(port))
-      .with_client_id(`crt-${process.pid}-${connectionCounter}`)
-      .with_clean_session(true)
-      .with_keep_alive_seconds(30)
-      .build(),
-    tls_ctx: undefined,
-  };
-  connection = new mqtt.MqttClient().new_connection(config);
-  await connection.connect();
-  jobs = iotjobs.IotJobsClientv2.newFromMqtt311(connection, {
-    maxRequestResponseSubscriptions: 8,
-    maxStreamingSubscriptions: 4,
-    operationTimeoutInSeconds: 20,
-  });
+  device = await connectDeviceSdkJobs(stack, `crt-${process.pid}-${(connectionCounter += 1)}`);
+  ({ jobs } = device);
 });
 
 afterEach(async () => {
-  jobs?.close();
-  await connection?.disconnect();
+  await device?.close();
   control?.destroy();
   await stack?.close();
 });
-
-/** The modeled `/rejected` body of a failed IotJobsClientv2 request. */
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (err) {
-    const modeled = (err as { modeledError?: Record<string, unknown> }).modeledError;
-    if (modeled) return modeled;
-    throw err;
-  }
-  throw new Error('the request was accepted');
-}
 
 describe('IotJobsClientv2 (MQTT 3.1.1) against the local stack', () => {
   it('describes, starts next and updates an execution', async () => {

@@ -4,57 +4,30 @@ import { DescribeJobExecutionCommand, type IoTClient } from '@aws-sdk/client-iot
 import sdk, { type iotjobs as jobsTypes } from 'aws-iot-device-sdk-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../src/local/index.js';
+import { connectDeviceSdkJobs, type DeviceSdkJobs, rejection } from './device-sdk-jobs.js';
 import { createQueuedJob, iotClient } from './stack-helpers.js';
 
-const { iot, iotjobs, mqtt } = sdk;
 const MINUTE_MS = 300;
 
 let stack: LocalStack;
 let control: IoTClient;
-let connection: InstanceType<typeof mqtt.MqttClientConnection>;
+const { iotjobs } = sdk;
+
+let device: DeviceSdkJobs | undefined;
 let jobs: jobsTypes.IotJobsClientv2;
 
 beforeEach(async () => {
   stack = await startLocalStack({ mqttPort: 0, httpPort: 0, minuteMs: MINUTE_MS });
   control = iotClient(stack);
-  const { hostname, port } = new URL(stack.mqttUrl);
-  const config = {
-    ...iot.AwsIotMqttConnectionConfigBuilder.new_default_builder()
-      .with_endpoint(hostname)
-      .with_port(Number(port))
-      .with_client_id(`crt-timeouts-${process.pid}`)
-      .with_clean_session(true)
-      .with_keep_alive_seconds(30)
-      .build(),
-    tls_ctx: undefined,
-  };
-  connection = new mqtt.MqttClient().new_connection(config);
-  await connection.connect();
-  jobs = iotjobs.IotJobsClientv2.newFromMqtt311(connection, {
-    maxRequestResponseSubscriptions: 8,
-    maxStreamingSubscriptions: 4,
-    operationTimeoutInSeconds: 20,
-  });
+  device = await connectDeviceSdkJobs(stack, `crt-timeouts-${process.pid}`);
+  ({ jobs } = device);
 });
 
 afterEach(async () => {
-  jobs?.close();
-  await connection?.disconnect();
+  await device?.close();
   control?.destroy();
   await stack?.close();
 });
-
-/** The modeled `/rejected` body of a failed IotJobsClientv2 request. */
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (err) {
-    const modeled = (err as { modeledError?: Record<string, unknown> }).modeledError;
-    if (modeled) return modeled;
-    throw err;
-  }
-  throw new Error('the request was accepted');
-}
 
 describe('IotJobsClientv2: step timers', () => {
   it('step timers from startNext and update time the execution out; later requests get the modeled errors', async () => {
