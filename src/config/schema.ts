@@ -12,14 +12,7 @@ import {
   THING_NAME_PATTERN,
 } from './patterns.js';
 
-export {
-  JOB_ID_PATTERN,
-  NAMESPACE_ID_PATTERN,
-  REGION_PATTERN,
-  THING_GROUP_ARN_PATTERN,
-  THING_GROUP_NAME_PATTERN,
-  THING_NAME_PATTERN,
-};
+export * from './patterns.js';
 
 /** A whole number given as a number or a numeric string ("30"), within [min, max]. */
 export function intField(min: number, max: number) {
