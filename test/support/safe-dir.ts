@@ -1,8 +1,8 @@
 // Handler directories must sit under directories that only root or the agent's user can write, all
 // the way up to "/" (src/run/trusted-path.ts); os.tmpdir() (/tmp, mode 1777) never qualifies. Tests
 // therefore make their handler directories under a base that does: GGJOBS_TEST_SAFE_DIR when set, else
-// node_modules/.cache/ggjobs-tests in the checkout, else ~/.cache/ggjobs-tests, whichever passes the
-// executor's own check first. The test run's global teardown removes the base.
+// (as root) /var/lib/ggjobs-tests, else node_modules/.cache/ggjobs-tests in the checkout, else
+// ~/.cache/ggjobs-tests, whichever passes the executor's own check first. The test run's global teardown removes the base.
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,9 @@ export function safeBaseCandidates(): string[] {
   const fromEnv = process.env.GGJOBS_TEST_SAFE_DIR;
   return [
     ...(fromEnv ? [fromEnv] : []),
+    // As root (CI): a root-owned base that every user can traverse, wherever the checkout is (tests
+    // run steps as `nobody`, and a checkout below /root or /tmp would not do).
+    ...(process.getuid?.() === 0 ? ['/var/lib/ggjobs-tests'] : []),
     join(ROOT, 'node_modules', '.cache', 'ggjobs-tests'),
     join(homedir(), '.cache', 'ggjobs-tests'),
   ];
