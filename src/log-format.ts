@@ -31,3 +31,20 @@ export const shownErrors = new Set<string>();
 export function errorAlreadyShown(message: string): boolean {
   return shownErrors.has(message);
 }
+
+/** Flushes of log destinations that write asynchronously (src/log.ts registers them). */
+export const pendingLogFlushes = new Set<() => void>();
+
+/**
+ * Writes out what asynchronous log destinations still hold, so a line printed next (the CLI's final
+ * `ggjobs: <error>`) comes after the log lines before it.
+ */
+export function flushLogs(): void {
+  for (const flush of pendingLogFlushes) {
+    try {
+      flush();
+    } catch {
+      // Not open yet or already closed: nothing buffered to lose.
+    }
+  }
+}

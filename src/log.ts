@@ -9,7 +9,7 @@ import { type Logger as PinoLogger, pino } from 'pino';
 
 export type Logger = PinoLogger;
 
-import { logFormat, shownErrors } from './log-format.js';
+import { flushLogs, logFormat, pendingLogFlushes, shownErrors } from './log-format.js';
 
 export { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from './log-format.js';
 
@@ -105,13 +105,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     options.sync ?? (process.env.GGJOBS_LOG_SYNC === 'true' || level === 'debug' || level === 'trace');
   const destination = pino.destination({ fd: 2, sync });
   if (!sync) {
-    process.once('exit', () => {
-      try {
-        destination.flushSync();
-      } catch {
-        // Not open yet or already closed: nothing buffered to lose.
-      }
-    });
+    if (pendingLogFlushes.size === 0) process.once('exit', flushLogs);
+    pendingLogFlushes.add(() => destination.flushSync());
   }
   return pino({ level, redact }, destination);
 }

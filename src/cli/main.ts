@@ -6,7 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GgjobsError } from '../errors.js';
-import { errorAlreadyShown, LOG_FORMATS, type LogFormat, logFormat, setLogFormat } from '../log-format.js';
+import {
+  errorAlreadyShown,
+  flushLogs,
+  LOG_FORMATS,
+  type LogFormat,
+  logFormat,
+  setLogFormat,
+} from '../log-format.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiagnostics } from './commands/diagnostics.js';
 import { registerEnroll } from './commands/enroll.js';
@@ -108,6 +115,8 @@ export async function main(
     }
     if (err instanceof GgjobsError) {
       // On a terminal the error that ends the process is printed once: a readable log line may have shown it.
+      // After the log lines before it, which may still sit in an asynchronous log destination.
+      flushLogs();
       if (!(logFormat() === 'pretty' && errorAlreadyShown(err.message)))
         io.stderr(`ggjobs: ${err.message}\n`);
       return exitCodeFor(err);

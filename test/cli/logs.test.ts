@@ -50,7 +50,7 @@ describe('ggjobs start logs', () => {
         `namespaceId: ${NAMESPACE}`,
         `stateDirectory: ${join(dir, 'state')}`,
         `transport: { kind: mqtt, url: "${fx.stack.mqttUrl}" }`,
-        `enroll: { endpoint: "${fx.stack.controlPlaneEndpoint}", thingGroupName: site-a }`,
+        `enroll: { endpoint: "${fx.stack.controlPlaneEndpoint}", thingGroupName: site-a, firstBootWaitSeconds: 0 }`,
       ].join('\n'),
     );
   });

@@ -141,6 +141,8 @@ describe('ggjobs start (iot-core transport) on ggjobs local --tls', () => {
         thingGroupName: SITE_GROUP,
         endpoint: ready.controlPlaneEndpoint,
         retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
+        // The only device of its group: nobody else to wait for at this first boot.
+        firstBootWaitSeconds: 0,
       },
       listen: { shutdownGraceSeconds: 5, requestTimeoutMs: 10_000 },
       executor: { handlerDirectory: await handlerDirectory(work) },
