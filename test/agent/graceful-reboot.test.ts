@@ -3,7 +3,6 @@
 // SIGKILL) and the handler dies with it. After the restart the agent continues with the next step,
 // runs it once, and reports SUCCEEDED; no FAILED is ever sent. Real `ggjobs start` processes, the
 // local stack's broker, the journal on disk, and the handlers' own record of what ran.
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isProcessAlive } from '../../src/run/spawn.js';
@@ -15,29 +14,26 @@ import {
   deviceConfig,
   JOBS_ACCESS,
   type JobsStack,
-  SITE_GROUP,
   saveAtomically,
   spawnGgjobs,
-  startJobsStack,
-  THING,
   waitFor,
 } from './helpers.js';
 import {
-  createJobWithDocument,
   journalRecord,
   killIfAlive,
   observeUpdates,
   pidFrom,
   REBOOT_THEN_AFTER,
-  reliabilityHandlers,
   runs,
+  reliabilityDevice,
+  type ReliabilityDevice,
 } from './reliability-helpers.js';
-import { safeTempDir } from '../support/safe-dir.js';
 
 const WAIT_MS = 30_000;
 const JOB = 'job-reboot';
 
 describe('AWS-Reboot: the agent is stopped during the reboot step', () => {
+  let device: ReliabilityDevice;
   let js: JobsStack;
   let work: string;
   let handlers: string;
@@ -47,12 +43,8 @@ describe('AWS-Reboot: the agent is stopped during the reboot step', () => {
   const agents: AgentProcess[] = [];
 
   beforeEach(async () => {
-    js = await startJobsStack();
-    // Handler directories must not sit below /tmp (group/other writable): a trusted base instead.
-    work = await safeTempDir('ggjobs-reboot-');
-    ({ dir: handlers, runsFile } = await reliabilityHandlers(work));
-    await js.createThing(THING, [SITE_GROUP]);
-    await createJobWithDocument(js, JOB, REBOOT_THEN_AFTER);
+    device = await reliabilityDevice('ggjobs-reboot-', JOB, REBOOT_THEN_AFTER);
+    ({ js, work, handlers, runsFile } = device);
     observer = await observeUpdates(js, JOB);
   });
 
@@ -62,8 +54,7 @@ describe('AWS-Reboot: the agent is stopped during the reboot step', () => {
     await observer.close();
     await server?.close();
     server = undefined;
-    await js.close();
-    await rm(work, { recursive: true, force: true });
+    await device.close();
   });
 
   const stateDirectory = () => join(work, 'state');

@@ -2,13 +2,14 @@
 // every run in a file (so "ran twice" is a fact on disk, not a log line), the AWS-Reboot-like document,
 // an MQTT observer of every Jobs update the agents send, and the journal record on disk.
 import { readFileSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateJobCommand } from '@aws-sdk/client-iot';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { isProcessAlive } from '../../src/run/spawn.js';
 import { journalRecordOnDisk } from '../jobs/helpers.js';
-import { type JobsStack, NAMESPACE, SEED_GROUP, THING } from './helpers.js';
+import { safeTempDir } from '../support/safe-dir.js';
+import { type JobsStack, NAMESPACE, SEED_GROUP, SITE_GROUP, startJobsStack, THING } from './helpers.js';
 
 /**
  * Handlers (mode 0700, in a 0700 directory, as the executor requires). Each appends a line
@@ -151,4 +152,37 @@ export function journalRecord(
     { thingName: THING, namespaceId: NAMESPACE, jobId },
     executionNumber,
   );
+}
+
+/** What the reliability tests start from: a local stack, the device's thing, one job, the handlers. */
+export interface ReliabilityDevice {
+  js: JobsStack;
+  /** A trusted work directory (handler directories must not sit below /tmp). */
+  work: string;
+  handlers: string;
+  runsFile: string;
+  close(): Promise<void>;
+}
+
+/** THING in SITE_GROUP, a continuous job `jobId` running `document`, and the recording handlers. */
+export async function reliabilityDevice(
+  prefix: string,
+  jobId: string,
+  document: object,
+): Promise<ReliabilityDevice> {
+  const js = await startJobsStack();
+  const work = await safeTempDir(prefix);
+  const { dir: handlers, runsFile } = await reliabilityHandlers(work);
+  await js.createThing(THING, [SITE_GROUP]);
+  await createJobWithDocument(js, jobId, document);
+  return {
+    js,
+    work,
+    handlers,
+    runsFile,
+    async close() {
+      await js.close();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
 }

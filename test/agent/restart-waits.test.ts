@@ -2,7 +2,6 @@
 // Greengrass deployment of the component, both wait for the 5 s job to finish SUCCEEDED before the
 // agent restarts. Real `ggjobs start` processes: with a config file (mqtt), and as a component
 // through the IPC test server (SubscribeToComponentUpdates, DeferComponentUpdate).
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type IpcTestServer, startIpcServer } from '../greengrass/ipc-server/index.js';
@@ -13,20 +12,17 @@ import {
   deviceConfig,
   JOBS_ACCESS,
   type JobsStack,
-  SITE_GROUP,
   saveAtomically,
   spawnGgjobs,
-  startJobsStack,
-  THING,
   waitFor,
 } from './helpers.js';
-import { createJobWithDocument, recordDocument, reliabilityHandlers, runs } from './reliability-helpers.js';
-import { safeTempDir } from '../support/safe-dir.js';
+import { recordDocument, runs, reliabilityDevice, type ReliabilityDevice } from './reliability-helpers.js';
 
 const WAIT_MS = 40_000;
 const JOB = 'job-slow';
 
 describe('restarts wait for the running job', () => {
+  let device: ReliabilityDevice;
   let js: JobsStack;
   let work: string;
   let handlers: string;
@@ -35,20 +31,15 @@ describe('restarts wait for the running job', () => {
   const agents: AgentProcess[] = [];
 
   beforeEach(async () => {
-    js = await startJobsStack();
-    // Handler directories must not sit below /tmp (group/other writable): a trusted base instead.
-    work = await safeTempDir('ggjobs-restart-waits-');
-    ({ dir: handlers, runsFile } = await reliabilityHandlers(work));
-    await js.createThing(THING, [SITE_GROUP]);
-    await createJobWithDocument(js, JOB, recordDocument(5));
+    device = await reliabilityDevice('ggjobs-restart-waits-', JOB, recordDocument(5));
+    ({ js, work, handlers, runsFile } = device);
   });
 
   afterEach(async () => {
     for (const a of agents.splice(0)) await a.stop('SIGKILL');
     await server?.close();
     server = undefined;
-    await js.close();
-    await rm(work, { recursive: true, force: true });
+    await device.close();
   });
 
   const patch = (extra: Record<string, unknown> = {}) => ({

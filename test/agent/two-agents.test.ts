@@ -4,7 +4,7 @@
 // one state directory: the second agent is refused at once (agent.lock), and a stale lock left by a
 // killed agent is taken over. Real `ggjobs start` processes; "ran" is what the handler wrote.
 import { spawnSync } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DescribeJobExecutionCommand } from '@aws-sdk/client-iot';
 import { connectAsync } from 'mqtt';
@@ -14,27 +14,25 @@ import {
   deviceConfig,
   type JobsStack,
   NAMESPACE,
-  SITE_GROUP,
   saveAtomically,
   spawnGgjobs,
-  startJobsStack,
   THING,
   waitFor,
 } from './helpers.js';
 import {
-  createJobWithDocument,
   observeUpdates,
   recordDocument,
-  reliabilityHandlers,
   runs,
+  reliabilityDevice,
+  type ReliabilityDevice,
 } from './reliability-helpers.js';
-import { safeTempDir } from '../support/safe-dir.js';
 
 const WAIT_MS = 30_000;
 const JOB = 'job-twice';
 const EXECUTIONS = 32;
 
 describe('two agents for one thing', () => {
+  let device: ReliabilityDevice;
   let js: JobsStack;
   let work: string;
   let handlers: string;
@@ -42,18 +40,13 @@ describe('two agents for one thing', () => {
   const agents: AgentProcess[] = [];
 
   beforeEach(async () => {
-    js = await startJobsStack();
-    // Handler directories must not sit below /tmp (group/other writable): a trusted base instead.
-    work = await safeTempDir('ggjobs-two-agents-');
-    ({ dir: handlers, runsFile } = await reliabilityHandlers(work));
-    await js.createThing(THING, [SITE_GROUP]);
-    await createJobWithDocument(js, JOB, recordDocument(0));
+    device = await reliabilityDevice('ggjobs-two-agents-', JOB, recordDocument(0));
+    ({ js, work, handlers, runsFile } = device);
   });
 
   afterEach(async () => {
     for (const a of agents.splice(0)) await a.stop('SIGKILL');
-    await js.close();
-    await rm(work, { recursive: true, force: true });
+    await device.close();
   });
 
   async function configFile(name: string, stateDirectory: string, clientId: string): Promise<string> {
