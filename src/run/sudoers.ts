@@ -51,6 +51,12 @@ const TOO_WIDE = new Set([
   '/home',
 ]);
 
+/** Whether `path` (normalized, absolute) is a system directory: as a handler directory it would let a
+ *  job document run every tool in it, and `DIR/*` in the sudo rule would hand out far more. */
+export function isSystemDirectory(path: string): boolean {
+  return TOO_WIDE.has(path);
+}
+
 /** `ggjobs-io_ggjobs_JobsAgent`: sudo skips files in sudoers.d whose names contain "." or end in "~". */
 export function sudoersFileName(component: string): string {
   return `ggjobs-${component.replace(/[^A-Za-z0-9_-]/g, '_')}`;
@@ -63,7 +69,7 @@ export function checkRulePath(kind: 'handler directory' | 'command', path: strin
     return `${kind} ${path} must be a normalized path (no "..", "." or trailing "/")`;
   if (!SAFE_PATH_CHARS.test(path))
     return `${kind} ${path} contains characters sudoers would treat as syntax or wildcards; use [A-Za-z0-9/_.+@-] only`;
-  if (kind === 'handler directory' && TOO_WIDE.has(path))
+  if (kind === 'handler directory' && isSystemDirectory(path))
     return `handler directory ${path} is a system directory; DIR/* would allow far more than job handlers`;
   return undefined;
 }

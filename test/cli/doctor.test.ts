@@ -2,7 +2,7 @@
 // deliberately broken one (bad modes, a non-executable handler, a lock held by a running process, an
 // unreadable journal record, an unreachable broker, a missing job) fails exactly those checks, each
 // with its fix (exit 1).
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +192,26 @@ describe('ggjobs doctor', () => {
     } finally {
       await rm(exposed, { recursive: true, force: true });
     }
+  });
+
+  it('fails a system directory listed as a handler directory, without listing its programs', async () => {
+    await fx.createThing('core-1', ['site-a']);
+    await fx.createJob(JOB_ID);
+    const handlers = await handlerDirectory();
+    const file = await configFile({ handlers });
+    await writeFile(file, `${await readFile(file, 'utf8')}\n  handlerDirectories: [${handlers}, /usr/bin]\n`);
+    const { code, checks } = await doctorJson(file);
+    expect(code).toBe(1);
+    const usrBin = check(checks, 'handler directory /usr/bin');
+    expect(usrBin.ok).toBe(false);
+    expect(usrBin.detail).toBe(
+      '/usr/bin is a system directory: a job document could run any of its programs with any arguments',
+    );
+    expect(usrBin.fix).toContain('executor.allowedCommands');
+    expect(check(checks, `handler directory ${handlers}`).ok).toBe(true);
+    expect(
+      checks.filter((c) => c.name.startsWith('handler ') && !c.name.startsWith('handler directory')),
+    ).toHaveLength(1);
   });
 
   it('stops at an invalid configuration, naming the problems, and exits 1', async () => {

@@ -9,6 +9,7 @@ import {
   describeFsError,
   resolveHandler,
 } from '../../run/handler-resolution.js';
+import { isSystemDirectory } from '../../run/sudoers.js';
 import { checkTrustedChain } from '../../run/trusted-path.js';
 import { currentIdentity } from '../../run/users.js';
 import { type CheckResult, failed, passed } from './check.js';
@@ -27,6 +28,14 @@ async function checkDirectory(directory: string, uid: number): Promise<CheckResu
     real = await realpath(directory);
     const s = await stat(real);
     const facts = { mode: s.mode, uid: s.uid, isFile: s.isFile(), isDirectory: s.isDirectory() };
+    if (isSystemDirectory(real))
+      return [
+        failed(
+          name,
+          `${real} is a system directory: a job document could run any of its programs with any arguments`,
+          'list a directory that holds only job handlers (e.g. /etc/ggjobs/handlers), and allow single programs with executor.allowedCommands',
+        ),
+      ];
     // The directory and every ancestor up to /, exactly as the executor checks them before a run.
     const problem =
       checkOwnershipAndMode('handler directory', real, facts, uid) ?? (await checkTrustedChain(real, uid));
