@@ -9,7 +9,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CreateJobCommand } from '@aws-sdk/client-iot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { lookupUser, type UserAccount } from '../../src/run/users.js';
@@ -17,13 +16,12 @@ import {
   deviceConfig,
   type JobsStack,
   LOCAL_CREDENTIALS,
-  NAMESPACE,
-  SEED_GROUP,
   SITE_GROUP,
   startJobsStack,
   THING,
   waitFor,
 } from '../agent/helpers.js';
+import { createJobWithDocument } from '../agent/reliability-helpers.js';
 import { ROOT } from '../cli/run-cli.js';
 import { managedTemplateDocuments } from '../run/fixtures/documents.js';
 
@@ -212,17 +210,9 @@ async function startAgent(jobId: string, executorPatch: Record<string, unknown> 
   agent = { child, stderr: () => stderr, exited: new Promise((r) => child.on('exit', r)) };
 }
 
-async function createJob(jobId: string, document: unknown): Promise<void> {
-  await js.createGroup(SEED_GROUP);
-  await js.iot.send(
-    new CreateJobCommand({
-      jobId,
-      targets: [js.groupArn(SEED_GROUP)],
-      targetSelection: 'CONTINUOUS',
-      namespaceId: NAMESPACE,
-      document: JSON.stringify(document),
-    }),
-  );
+/** A continuous namespaced job on the seed group; the agent enrolls its own group. */
+function createJob(jobId: string, document: object): Promise<void> {
+  return createJobWithDocument(js, jobId, document);
 }
 
 async function finalExecution(jobId: string) {
