@@ -7,12 +7,12 @@
 // (symlinks resolved) must sit directly in the directory's real path: otherwise anyone who can write
 // there could make the agent run their code, possibly as root. The process is started from the real
 // path, so a symlink swapped after the check does not change what runs.
-import { constants } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+// The file system is asked synchronously, for the reason trusted-path.ts gives.
+import { constants, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkTrustedChain, formatMode, realpathOrUndefined } from './trusted-path.js';
+import { checkTrustedChainSync, formatMode, realpathSyncOrUndefined } from './trusted-path.js';
 
 export type HandlerResolution = { ok: true; file: string } | { ok: false; reason: string };
 
@@ -75,8 +75,8 @@ export function checkOwnershipAndMode(
   return undefined;
 }
 
-async function factsOf(path: string): Promise<FileFacts> {
-  const s = await stat(path);
+function factsOf(path: string): FileFacts {
+  const s = statSync(path);
   return { mode: s.mode, uid: s.uid, isFile: s.isFile(), isDirectory: s.isDirectory() };
 }
 
@@ -102,7 +102,15 @@ export function describeAllowed(allowed: readonly string[]): string {
  * the directory and every ancestor pass checkTrustedChain, and the handler (symlinks resolved) sits
  * directly in the directory and passes checkOwnershipAndMode.
  */
-export async function resolveHandler(req: HandlerRequest): Promise<HandlerResolution> {
+export function resolveHandler(req: HandlerRequest): Promise<HandlerResolution> {
+  try {
+    return Promise.resolve(resolveHandlerSync(req));
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+}
+
+function resolveHandlerSync(req: HandlerRequest): HandlerResolution {
   const { handler, agentUid } = req;
   const badName = checkHandlerName(handler);
   if (badName) return { ok: false, reason: badName };
@@ -110,7 +118,7 @@ export async function resolveHandler(req: HandlerRequest): Promise<HandlerResolu
   const directory = req.requestedDirectory ?? req.defaultDirectory;
   const allowed = [...new Set([req.defaultDirectory, ...req.allowedDirectories])];
   if (req.requestedDirectory !== undefined) {
-    const listed = await isListed(req.requestedDirectory, allowed);
+    const listed = isListed(req.requestedDirectory, allowed);
     if (!listed)
       return {
         ok: false,
@@ -120,24 +128,24 @@ export async function resolveHandler(req: HandlerRequest): Promise<HandlerResolu
 
   let realDirectory: string;
   try {
-    realDirectory = await realpath(directory);
+    realDirectory = realpathSync.native(directory);
   } catch (err) {
     return { ok: false, reason: `handler directory ${directory} cannot be used (${describeFsError(err)})` };
   }
   const directoryProblem = checkOwnershipAndMode(
     'handler directory',
     realDirectory,
-    await factsOf(realDirectory),
+    factsOf(realDirectory),
     agentUid,
   );
   if (directoryProblem) return { ok: false, reason: directoryProblem };
-  const chainProblem = await checkTrustedChain(realDirectory, agentUid);
+  const chainProblem = checkTrustedChainSync(realDirectory, agentUid);
   if (chainProblem)
     return { ok: false, reason: `handler directory ${realDirectory} is not safe: ${chainProblem}` };
 
   let file: string;
   try {
-    file = await realpath(join(realDirectory, handler));
+    file = realpathSync.native(join(realDirectory, handler));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return {
@@ -155,7 +163,7 @@ export async function resolveHandler(req: HandlerRequest): Promise<HandlerResolu
     };
   let facts: FileFacts;
   try {
-    facts = await factsOf(file);
+    facts = factsOf(file);
   } catch (err) {
     return { ok: false, reason: `handler ${file} cannot be used (${describeFsError(err)})` };
   }
@@ -165,12 +173,12 @@ export async function resolveHandler(req: HandlerRequest): Promise<HandlerResolu
 }
 
 /** Whether `requested` is one of `allowed`: same text, or the same directory after realpath. */
-async function isListed(requested: string, allowed: readonly string[]): Promise<boolean> {
+function isListed(requested: string, allowed: readonly string[]): boolean {
   const normal = posix.normalize(requested).replace(/(.)\/+$/, '$1');
   if (allowed.some((a) => posix.normalize(a).replace(/(.)\/+$/, '$1') === normal)) return true;
-  const real = await realpathOrUndefined(requested);
+  const real = realpathSyncOrUndefined(requested);
   if (real === undefined) return false;
-  for (const a of allowed) if ((await realpathOrUndefined(a)) === real) return true;
+  for (const a of allowed) if (realpathSyncOrUndefined(a) === real) return true;
   return false;
 }
 

@@ -5,7 +5,7 @@
 // wrote more than N lines to stderr fails. When it is absent, stderr alone never fails a step (what
 // the Device Client does in practice; apt and friends print warnings there). A non-zero exit always
 // fails the step, whatever allowStdErr says.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { ExecutorConfig } from '../config/schema.js';
 import { allowCommand, resolveOnPath } from './command-resolution.js';
 import type { PlannedStep } from './document/schema.js';
@@ -192,7 +192,7 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
     env,
     // Through sudo the agent itself must be able to enter the directory (root's home is 0700), and
     // sudo keeps it: such steps start in "/".
-    cwd: sudo ? '/' : await workingDirectory(user.account.home),
+    cwd: sudo ? '/' : workingDirectory(user.account.home),
     uid: user.switchTo?.uid,
     gid: user.switchTo?.gid,
     sudo,
@@ -221,10 +221,10 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
   return { ok: outcome.ok, reason, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** The run user's home when it exists, else "/" (nobody's home is often /nonexistent). */
-async function workingDirectory(home: string): Promise<string> {
+/** The run user's home when it exists, else "/" (nobody's home is often /nonexistent). Synchronous: see trusted-path.ts. */
+function workingDirectory(home: string): string {
   try {
-    if ((await stat(home)).isDirectory()) return home;
+    if (statSync(home).isDirectory()) return home;
   } catch {
     // fall through
   }

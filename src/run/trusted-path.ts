@@ -4,8 +4,12 @@
 // and the exec; the sticky bit (as on /tmp) is not enough, because the directory's own name in a
 // sticky directory can still be squatted before it is created. The walk is made on the real path
 // (symlinks resolved), so a symlinked ancestor is judged by where it really leads.
-import { constants } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+//
+// The file system is asked synchronously, on purpose: these are metadata lookups of a few local
+// directories (microseconds each, from the dentry cache), and every step makes about twenty of them.
+// Through fs/promises each would be a thread-pool round trip costing about ten times the CPU of the
+// lookup itself, which on a small device was a sizeable share of an execution's whole CPU cost.
+import { constants, realpathSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 
 export interface OwnerMode {
@@ -47,11 +51,16 @@ export function ancestorsOf(realPath: string): string[] {
  * Checks `realPath` (already resolved by realpath) and every directory above it. Returns why it may
  * not be trusted, naming the first directory that fails, or undefined.
  */
-export async function checkTrustedChain(realPath: string, agentUid: number): Promise<string | undefined> {
+export function checkTrustedChain(realPath: string, agentUid: number): Promise<string | undefined> {
+  return Promise.resolve(checkTrustedChainSync(realPath, agentUid));
+}
+
+/** checkTrustedChain, answered synchronously. */
+export function checkTrustedChainSync(realPath: string, agentUid: number): string | undefined {
   for (const dir of ancestorsOf(realPath)) {
     let facts: OwnerMode;
     try {
-      facts = await stat(dir);
+      facts = statSync(dir);
     } catch (err) {
       return `${dir} cannot be checked (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
     }
@@ -62,9 +71,14 @@ export async function checkTrustedChain(realPath: string, agentUid: number): Pro
 }
 
 /** realpath, or undefined when the path does not resolve. */
-export async function realpathOrUndefined(path: string): Promise<string | undefined> {
+export function realpathOrUndefined(path: string): Promise<string | undefined> {
+  return Promise.resolve(realpathSyncOrUndefined(path));
+}
+
+/** realpath (the system's realpath(3), as fs/promises uses), or undefined when the path does not resolve. */
+export function realpathSyncOrUndefined(path: string): string | undefined {
   try {
-    return await realpath(path);
+    return realpathSync.native(path);
   } catch {
     return undefined;
   }
