@@ -1,4 +1,5 @@
-// Child process of bench/resources.mjs: the floors. A bare mqtt.js client (no ggjobs code) that
+// Child process of bench/resources.mjs: the floors. A bare mqtt.js client (no ggjobs code; it
+// subscribes at QoS 0 and publishes at QoS 1, as the agent's mqtt transport does) that
 //   idle: connects, subscribes to the topics the agent subscribes to (TOPICS, JSON), prints "subscribed"
 //         and stays connected (its RSS is the memory floor; its time to "subscribed" the start-up floor);
 //   run:  per command, 3 request/response round trips on the job's `get` topic plus one spawn of the
@@ -10,7 +11,7 @@ const { MQTT_URL, THING, NAMESPACE, HANDLER, TOPICS, MODE } = process.env;
 const client = await mqtt.connectAsync(MQTT_URL, { clientId: `bare-${process.pid}`, reconnectPeriod: 0 });
 client.stream.setNoDelay(true);
 if (MODE === 'idle') {
-  await client.subscribeAsync(JSON.parse(TOPICS), { qos: 1 });
+  await client.subscribeAsync(JSON.parse(TOPICS), { qos: 0 });
   process.stdout.write('subscribed\n');
   setInterval(() => {}, 60_000);
 } else {
@@ -32,7 +33,7 @@ if (MODE === 'idle') {
     }
     const before = cpu();
     const base = `$aws/things/${THING}/jobs/${jobId}/namespace-${NAMESPACE}/get`;
-    await client.subscribeAsync([`${base}/accepted`, `${base}/rejected`], { qos: 1 });
+    await client.subscribeAsync([`${base}/accepted`, `${base}/rejected`], { qos: 0 });
     for (let k = 0; k < 3; k++) {
       const clientToken = `bare-${++n}`;
       const replied = new Promise((resolve) => waiting.set(clientToken, resolve));

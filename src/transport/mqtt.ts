@@ -235,7 +235,11 @@ export class MqttTransport extends TransportEventSource implements Transport {
   }
 
   private async subscribeOnBroker(client: MqttClient, filters: string[]): Promise<void> {
-    const grants = await client.subscribeAsync(filters, { qos: 1 });
+    // QoS 0: this client's session is clean, so a QoS 1 message the broker has not seen acknowledged
+    // dies with the connection anyway (MQTT 3.1.1 redelivers only into a kept session); QoS 1 would
+    // only add a PUBACK per received message. What a lost connection may have carried is recovered
+    // by the describe the listener makes after every reconnect.
+    const grants = await client.subscribeAsync(filters, { qos: 0 });
     for (const g of grants) {
       if (g.qos === 128) this.options.log.error({ topic: g.topic }, 'mqtt: broker refused subscription');
     }

@@ -27,7 +27,8 @@ export interface Transport {
   /** Resolves once connected the first time; keeps reconnecting (with backoff) after that. */
   connect(): Promise<void>;
   /**
-   * Subscribes (QoS 1) and remembers the subscription: it is restored on every reconnect.
+   * Subscribes and remembers the subscription: it is restored on every reconnect. QoS 1 where the
+   * session outlives a connection (iot-core, the nucleus), QoS 0 on the clean mqtt.js session.
    * Resolves once the broker/nucleus acknowledged it.
    */
   subscribe(topicFilter: string, handler: MessageHandler): Promise<void>;

@@ -100,6 +100,26 @@ describe('mqtt transport', () => {
     await expect(pending).rejects.toBeInstanceOf(TransportConnectError);
   });
 
+  it('subscribes at QoS 0 on its clean session (no PUBACK per message) and publishes at QoS 1', async () => {
+    const b = await broker();
+    const requested: Array<{ topic: string; qos: number }> = [];
+    b.aedes.on('subscribe', (subs) => requested.push(...subs.map(({ topic, qos }) => ({ topic, qos }))));
+    const qosPublished: number[] = [];
+    b.aedes.on('publish', (packet, client) => {
+      if (client) qosPublished.push(packet.qos);
+    });
+    const t = transportFor(b.url);
+    await t.subscribe('$aws/things/dev-1/jobs/notify-next-namespace-ns', () => undefined);
+    await t.connect();
+    await t.subscribe('$aws/things/dev-1/jobs/j/namespace-ns/get/accepted', () => undefined);
+    await t.publish('$aws/things/dev-1/jobs/j/namespace-ns/get', '{}');
+    expect(requested).toEqual([
+      { topic: '$aws/things/dev-1/jobs/notify-next-namespace-ns', qos: 0 },
+      { topic: '$aws/things/dev-1/jobs/j/namespace-ns/get/accepted', qos: 0 },
+    ]);
+    expect(qosPublished).toEqual([1]);
+  });
+
   it('reports the outage, rejects publishes while offline, reconnects and restores subscriptions', async () => {
     const b = await broker();
     const t = transportFor(b.url);
