@@ -5,11 +5,14 @@
 // holds every record that was acknowledged; a last line cut short by the crash is ignored. Nothing is
 // written when a record did not change, nothing is chowned or chmodded (the file is created 0600 by
 // the agent's user). Without O_DSYNC, the `reported` record is not synced (losing it only re-sends a
-// status the service settles as already held; the compaction that follows syncs it anyway).
+// status the service settles as already held; the next compaction syncs it anyway).
 //
-// When an execution ends (reported, dropped, cancelled, lost) the log is compacted: the latest record
-// of each execution, keeping only the newest `keepClosed` closed ones, is written to a temporary
-// file, synced and renamed over the log (and the directory synced), so the log stays small. Loading
+// When an execution ends (reported, dropped, cancelled, lost) and at least COMPACT_EVERY_LINES lines
+// were appended since the last compaction, the log is compacted: the latest record of each
+// execution, keeping only the newest `keepClosed` closed ones, is written to a temporary file, synced
+// and renamed over the log (and the directory synced), so the log stays small. Not compacting after
+// every execution spares each one a file creation, a rename and a directory fsync; recovery reads
+// the latest line of each execution either way. Loading
 // also folds a legacy file-per-execution journal into the log. Unreadable records are logged as
 // errors and kept aside (`<file>.corrupt-<time>`): the listener then treats that execution as
 // unknown, which never leads to running it twice (see decide.ts).
@@ -47,6 +50,8 @@ const O_DSYNC: number | undefined = constants.O_DSYNC;
 
 /** Closed (reported/dropped/cancelled/lost) records kept for `ggjobs status`; older ones are dropped. */
 export const DEFAULT_KEEP_CLOSED = 50;
+/** Lines appended since the last compaction before an execution's end compacts the log (~a dozen executions). */
+export const COMPACT_EVERY_LINES = 64;
 
 export class Journal {
   private readonly dir: string;
@@ -60,6 +65,8 @@ export class Journal {
   private entryDurable = false;
   private ready: Promise<void> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Lines appended to the log since it was last compacted (or found on disk). */
+  private appendedLines = 0;
 
   constructor(
     private readonly opts: { stateDirectory: string; ids: JobIds; log: Logger; keepClosed?: number },
@@ -130,8 +137,9 @@ export class Journal {
   /** Before the first write without load(): the records already in the log (compaction keeps them). */
   private prepare(): Promise<void> {
     this.ready ??= readJournalContents(this.opts.stateDirectory, this.opts.ids).then(
-      ({ records }) => {
+      ({ records, logLines }) => {
         for (const record of records) if (!this.latest.has(record.executionNumber)) this.remember(record);
+        this.appendedLines = logLines;
       },
       () => undefined,
     );
@@ -163,7 +171,8 @@ export class Journal {
       });
     }
     this.remember(file);
-    if (CLOSED_PHASES.has(record.phase)) {
+    this.appendedLines += 1;
+    if (CLOSED_PHASES.has(record.phase) && this.appendedLines >= COMPACT_EVERY_LINES) {
       await this.compact().catch((err: Error) => {
         // The appended record is durable; a failed compaction only leaves the log longer.
         this.opts.log.warn({ err: err.message }, 'journal: compaction failed');
@@ -207,6 +216,7 @@ export class Journal {
       await fsyncDirectory(this.dir);
       this.entryDurable = true;
       this.handle = out;
+      this.appendedLines = 0;
     } finally {
       if (this.handle !== out) await out.close().catch(() => undefined);
       if (!renamed) await rm(temp, { force: true }).catch(() => undefined);

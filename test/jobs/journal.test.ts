@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JournalError } from '../../src/errors.js';
 import type { ExecutionRecord } from '../../src/jobs/decide.js';
-import { Journal, journalDirectory, journalLogFile, readJournal } from '../../src/jobs/journal.js';
+import {
+  COMPACT_EVERY_LINES,
+  Journal,
+  journalDirectory,
+  journalLogFile,
+  readJournal,
+} from '../../src/jobs/journal.js';
 import { silentLogger } from '../../src/log.js';
 import { captureLogger, removeTempDirs, tempDir } from './helpers.js';
 
@@ -55,7 +61,7 @@ describe('journal', () => {
     ).toEqual([2, 3]);
   });
 
-  it('ignores a last line cut short by a crash, and compacts the log when an execution ends', async () => {
+  it('ignores a last line cut short by a crash (loading rewrites the log without it)', async () => {
     const state = tempDir();
     const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
     await journal.save({ executionNumber: 1, phase: 'claiming', versionNumber: 1 });
@@ -76,7 +82,31 @@ describe('journal', () => {
       outcome: { status: 'SUCCEEDED', statusDetails: {} },
     });
     const lines = readFileSync(journalLogFile(state, ids), 'utf8').trim().split('\n');
-    expect(lines.map((l) => JSON.parse(l).phase)).toEqual(['reported']);
+    expect(lines.map((l) => JSON.parse(l).phase)).toEqual(['started', 'finished', 'reported']);
+  });
+
+  it('compacts the log when an execution ends after COMPACT_EVERY_LINES appended lines, keeping the latest record of each', async () => {
+    const state = tempDir();
+    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const phases = ['claiming', 'started', 'finished', 'reported'] as const;
+    const lineCounts: number[] = [];
+    const executions = Math.ceil(COMPACT_EVERY_LINES / phases.length) + 2;
+    for (let n = 1; n <= executions; n++) {
+      for (const phase of phases) await journal.save({ ...started(n), phase });
+      lineCounts.push(readFileSync(journalLogFile(state, ids), 'utf8').trim().split('\n').length);
+    }
+    const compactedAt = Math.ceil(COMPACT_EVERY_LINES / phases.length);
+    // Growing by one line per record until the execution that reaches the threshold ends...
+    expect(lineCounts.slice(0, compactedAt - 1)).toEqual(
+      Array.from({ length: compactedAt - 1 }, (_, i) => (i + 1) * phases.length),
+    );
+    // ...which leaves one line per execution; then it grows again.
+    expect(lineCounts[compactedAt - 1]).toBe(compactedAt);
+    expect(lineCounts[compactedAt]).toBe(compactedAt + phases.length);
+    const reloaded = await new Journal({ stateDirectory: state, ids, log: silentLogger() }).load();
+    expect(reloaded.map((r) => [r.executionNumber, r.phase])).toEqual(
+      Array.from({ length: executions }, (_, i) => [i + 1, 'reported']),
+    );
   });
 
   it('folds a journal of the earlier layout (one file per execution) into the log', async () => {
