@@ -12,8 +12,9 @@
 // and an execution the journal shows as started but not running in this process is never run again
 // (it is reported FAILED `interrupted`, unless its last step was resumable; a resumable step running
 // when the agent stops is suspended, not finished). Every `persist` action comes before the side
-// effect that depends on it.
-import type { JobOutcome } from '../run/types.js';
+// effect that depends on it. The `started` record also names the run's first step when the runner can
+// tell it and it is not resumable, so that step costs no durable write of its own (see start()).
+import type { JobOutcome, StepStart } from '../run/types.js';
 import { claimIdOf, claimOwner, claimStatusDetails, newClaimId } from './claim.js';
 import {
   close,
@@ -128,7 +129,7 @@ function decideClaiming(state: ExecutionState, event: ExecutionEvent, now: strin
       if (status === 'IN_PROGRESS') {
         const owner = claimOwner(state, event.execution.statusDetails);
         if (owner !== 'ours') return lost({ ...next, sending: false }, event.execution.statusDetails, now);
-        return start({ ...next, sending: false }, jobDocument, now); // our claim landed
+        return start({ ...next, sending: false }, jobDocument, now, undefined, event.firstStep); // our claim landed
       }
       return same(next, log('warn', 'execution has an unknown status; ignoring it', { status }));
     }
@@ -144,7 +145,7 @@ function decideClaiming(state: ExecutionState, event: ExecutionEvent, now: strin
       if (owner === 'unknown') return same(next, { type: 'describe' });
       if (!event.canStart) return same(next, log('info', 'claimed while stopping: will run after restart'));
       if (next.document === undefined) return same(next, { type: 'describe' });
-      return start(next, next.document, now);
+      return start(next, next.document, now, undefined, event.firstStep);
     }
     case 'claimRejected': {
       const next = { ...state, sending: false };
@@ -195,7 +196,20 @@ function lost(
   };
 }
 
-function start(state: ExecutionState, document: unknown, now: string, resumeFromStep?: number): Decision {
+/**
+ * Journals `started` and runs the job. On a fresh run whose first step is known and not resumable, the
+ * record names that step already (stepAnnounced): its own stepStarted then needs no second durable
+ * write. Should the agent die between the two, recovery reports that step interrupted, which is what
+ * its own record would have said a moment later; a resumable step is never announced, because the
+ * journal naming it makes a restart continue *after* it.
+ */
+function start(
+  state: ExecutionState,
+  document: unknown,
+  now: string,
+  resumeFromStep?: number,
+  firstStep?: StepStart,
+): Decision {
   const next: ExecutionState = {
     ...state,
     phase: 'started',
@@ -203,6 +217,10 @@ function start(state: ExecutionState, document: unknown, now: string, resumeFrom
     startedAt: state.startedAt ?? now,
   };
   if (resumeFromStep !== undefined) next.resumedFromStep = resumeFromStep;
+  else if (firstStep && !firstStep.resumable) {
+    next.lastStep = { ...firstStep, startedAt: now };
+    next.stepAnnounced = true;
+  }
   const run: ExecutionAction = { type: 'run', document };
   if (resumeFromStep !== undefined) run.resumeFromStep = resumeFromStep;
   return { state: next, actions: [{ type: 'persist' }, run] };
@@ -228,12 +246,18 @@ function decideRunning(state: ExecutionState, event: ExecutionEvent, now: string
     }
     case 'describeRejected':
       return GONE_CODES.has(event.code) ? cancel(state, now, event.code) : same(state);
-    case 'stepStarted':
-      return same({ ...state, lastStep: { ...event.step, startedAt: now } }, { type: 'persist' });
+    case 'stepStarted': {
+      const announced = state.stepAnnounced ? state.lastStep : undefined;
+      if (announced && sameStep(announced, event.step)) return same({ ...state, stepAnnounced: false });
+      return same(
+        { ...state, stepAnnounced: false, lastStep: { ...event.step, startedAt: now } },
+        { type: 'persist' },
+      );
+    }
     case 'stopping':
       return state.lastStep?.resumable && !state.suspending ? suspend(state) : same(state);
     case 'runSettled': {
-      const ended = { ...state, running: false };
+      const ended = withoutAnnouncedStep({ ...state, running: false });
       if (state.suspending && event.outcome?.status !== 'SUCCEEDED') {
         // The journal keeps the resumable step as started: the next start continues after it.
         return same(
@@ -253,13 +277,24 @@ function decideRunning(state: ExecutionState, event: ExecutionEvent, now: string
     case 'stopDeadline': {
       if (state.suspending) return same(state);
       if (state.lastStep?.resumable) return suspend(state); // started while stopping
-      const d = finish(state, interruptedOutcome(state.lastStep, 'agent stopped'), now);
+      const stopped = withoutAnnouncedStep(state);
+      const d = finish(stopped, interruptedOutcome(stopped.lastStep, 'agent stopped'), now);
       d.actions.unshift({ type: 'abort', reason: 'stopping' });
       return d;
     }
     default:
       return same(state);
   }
+}
+
+const sameStep = (a: StepStart, b: StepStart) =>
+  a.index === b.index && a.name === b.name && a.resumable === b.resumable;
+
+/** The run ended before the step announced with `started` began: the record no longer names it. */
+function withoutAnnouncedStep(state: ExecutionState): ExecutionState {
+  if (!state.stepAnnounced) return state;
+  const { lastStep: _l, stepAnnounced: _a, ...rest } = state;
+  return rest;
 }
 
 /** Stopping during a resumable step (a reboot under way): abort it, keep the journal as it is. */

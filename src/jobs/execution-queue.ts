@@ -1,6 +1,7 @@
 // Feeds events to decide() one at a time, in order, and carries out what it returns: journal writes
 // first (awaited, in order), every other action handed to the executor. Owns every execution's state.
 import type { Logger } from '../log.js';
+import type { RunJob } from '../run/types.js';
 import {
   decide,
   type ExecutionAction,
@@ -26,6 +27,8 @@ export interface ExecutionQueueOptions {
   /** An execution stopped occupying the agent while another one waited for it: time to look again. */
   released: () => void;
   onEvent?: (event: ListenerEvent) => void;
+  /** The runner's RunJob.firstStep: lets decide() journal the first step with `started`. */
+  firstStep?: RunJob['firstStep'];
 }
 
 export class ExecutionQueue {
@@ -70,6 +73,12 @@ export class ExecutionQueue {
     // Only a new execution may be claimed: a claim id is drawn for it alone.
     if (ev.type === 'described' && ev.claimId === undefined && before.phase === 'new') {
       ev = { ...ev, claimId: newClaimId() };
+    }
+    // A claim that lands starts the run: say which step it starts with, when the runner can tell.
+    if ((ev.type === 'claimAccepted' || ev.type === 'described') && before.phase === 'claiming') {
+      const document = ev.type === 'described' ? ev.execution.jobDocument : before.document;
+      const firstStep = document === undefined ? undefined : this.opts.firstStep?.(document);
+      if (firstStep) ev = { ...ev, firstStep };
     }
     const { state, actions } = decide(before, ev, new Date().toISOString());
     this.states.set(n, state);

@@ -49,6 +49,12 @@ export interface ExecutionState extends Omit<ExecutionRecord, 'phase'> {
   document?: unknown;
   /** Its resumable step was aborted because the agent stops: the job resumes after the restart. */
   suspending?: boolean;
+  /**
+   * lastStep is the step the run was expected to start with, journaled with `started` (see decide's
+   * start()); cleared once the runner reports that step started. A run that ends before it never
+   * started that step, so its record is then dropped.
+   */
+  stepAnnounced?: boolean;
 }
 
 export interface DescribedExecution {
@@ -63,12 +69,25 @@ export type ExecutionEvent =
   | { type: 'recovered' }
   /** `canStart`: not stopping, and no other execution of this job is claiming or running here. */
   /** `claimId`: the id a claim made now would carry (the queue draws one; see claim.ts). */
-  | { type: 'described'; execution: DescribedExecution; canStart: boolean; claimId?: string }
+  /** `firstStep`: the step a fresh run of this execution's document starts with (RunJob.firstStep). */
+  | {
+      type: 'described';
+      execution: DescribedExecution;
+      canStart: boolean;
+      claimId?: string;
+      firstStep?: StepStart;
+    }
   | { type: 'describeRejected'; code: string }
   /** A describe of this execution got no answer (timeout, offline, still throttled). */
   | { type: 'describeFailed'; error: string }
   /** `claimId`: the claim id the reply's executionState shows (undefined when it shows none). */
-  | { type: 'claimAccepted'; versionNumber?: number; claimId?: string; canStart: boolean }
+  | {
+      type: 'claimAccepted';
+      versionNumber?: number;
+      claimId?: string;
+      canStart: boolean;
+      firstStep?: StepStart;
+    }
   | { type: 'claimRejected'; code: string }
   | { type: 'claimFailed'; error: string }
   | { type: 'stepStarted'; step: StepStart }
@@ -115,7 +134,7 @@ export function stateFromRecord(record: ExecutionRecord): ExecutionState {
 
 export function recordFromState(state: ExecutionState): ExecutionRecord | undefined {
   if (state.phase === 'new') return undefined;
-  const { running: _r, sending: _s, document: _d, suspending: _su, ...record } = state;
+  const { running: _r, sending: _s, document: _d, suspending: _su, stepAnnounced: _a, ...record } = state;
   return { ...record, phase: state.phase };
 }
 

@@ -73,6 +73,7 @@ class Agent implements Listener {
       perform: (n, state, action) => this.executor.perform(n, state, action),
       released: () => void this.syncLoop.sync(),
       onEvent,
+      firstStep: opts.runJob.firstStep,
     });
     const states = this.queue.states;
     this.heartbeats = new Heartbeats({

@@ -49,7 +49,7 @@ export function createJobRunner(config: ExecutorConfig, deps: JobRunnerDeps = {}
     allowFileUrls: config.allowFileUrls,
   };
   const runAs = runAsPolicy(config, agent, deps.underGreengrass ?? hasGreengrassIpc(process.env));
-  return async function runJob(document: unknown, context: JobContext): Promise<JobOutcome> {
+  const runJob = async function runJob(document: unknown, context: JobContext): Promise<JobOutcome> {
     throwIfAborted(context);
     const parsed = parseJobDocument(document);
     if (!parsed.ok) return rejected(context, parsed.reason);
@@ -81,6 +81,14 @@ export function createJobRunner(config: ExecutorConfig, deps: JobRunnerDeps = {}
     };
     return runPlan(parsed.plan, runtime, context);
   };
+  return Object.assign(runJob, { firstStep });
+}
+
+/** The step runPlan starts a fresh run of `document` with (what it passes to onStepStart first). */
+export function firstStep(document: unknown): StepStart | undefined {
+  const parsed = parseJobDocument(document);
+  const step = parsed.ok ? parsed.plan.steps[0] : undefined;
+  return step && { index: step.index, name: step.name, resumable: step.resumeAfterReboot };
 }
 
 async function runPlan(plan: JobPlan, runtime: StepRuntime, context: JobContext): Promise<JobOutcome> {

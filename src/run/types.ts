@@ -43,4 +43,12 @@ export interface JobContext {
  * Runs one execution's document. Never throws for a bad document or a failing step: those are
  * REJECTED / FAILED outcomes with a `reason`. Throws only when aborted (signal) or on a bug.
  */
-export type RunJob = (document: unknown, context: JobContext) => Promise<JobOutcome>;
+export interface RunJob {
+  (document: unknown, context: JobContext): Promise<JobOutcome>;
+  /**
+   * The step a fresh run of `document` reports first through onStepStart, when the runner can tell
+   * from the document alone (undefined otherwise). The listener folds that step into the journal's
+   * `started` record, one durable write instead of two, when the step is not resumable.
+   */
+  firstStep?: (document: unknown) => StepStart | undefined;
+}

@@ -122,6 +122,59 @@ describe('decide: running and reporting', () => {
     expect(types(d)).toEqual(['persist']);
   });
 
+  it('journals a non-resumable first step with started, and nothing more when that step starts', () => {
+    const first = { index: 0, name: 'step-0', resumable: false };
+    const claimed = run(newExecutionState(7), queued(1), {
+      type: 'claimAccepted',
+      versionNumber: 2,
+      claimId: CLAIM,
+      canStart: true,
+      firstStep: first,
+    });
+    expect(claimed.actions).toEqual([{ type: 'persist' }, { type: 'run', document: doc }]);
+    expect(recordFromState(claimed.state)).toMatchObject({
+      phase: 'started',
+      lastStep: { ...first, startedAt: NOW },
+    });
+    const stepped = decide(claimed.state, step(0), NOW);
+    expect(types(stepped)).toEqual([]);
+    expect(recordFromState(stepped.state)).toEqual(recordFromState(claimed.state));
+    // The next step is journaled as always.
+    expect(types(decide(stepped.state, step(1), NOW))).toEqual(['persist']);
+    // Killed during the announced step: recovery names it, as its own record would have.
+    const recovered = decide(restarted(claimed.state), { type: 'recovered' }, NOW);
+    expect(recovered.state.outcome?.statusDetails).toMatchObject({ reason: 'interrupted', step: 'step-0' });
+  });
+
+  it('never announces a resumable first step: it is journaled when it really starts', () => {
+    const d = run(newExecutionState(7), queued(1), {
+      type: 'claimAccepted',
+      versionNumber: 2,
+      claimId: CLAIM,
+      canStart: true,
+      firstStep: { index: 0, name: 'step-0', resumable: true },
+    });
+    expect(d.state.lastStep).toBeUndefined();
+    expect(types(decide(d.state, step(0, true), NOW))).toEqual(['persist']);
+  });
+
+  it('drops the announced step from the record of a run that ended before it (a REJECTED document)', () => {
+    const claimed = run(newExecutionState(7), queued(1), {
+      type: 'claimAccepted',
+      versionNumber: 2,
+      claimId: CLAIM,
+      canStart: true,
+      firstStep: { index: 0, name: 'step-0', resumable: false },
+    });
+    const d = decide(
+      claimed.state,
+      { type: 'runSettled', outcome: { status: 'REJECTED', statusDetails: { reason: 'bad' } } },
+      NOW,
+    );
+    expect(recordFromState(d.state)).toMatchObject({ phase: 'finished' });
+    expect(recordFromState(d.state)?.lastStep).toBeUndefined();
+  });
+
   it('puts the sanitized outcome in the outbox before sending it', () => {
     const d = decide(
       running(),
@@ -441,6 +494,11 @@ describe('decide: exactly once, for any sequence of events and restarts', () => 
     { arbitrary: fc.constant(true), weight: 4 },
     { arbitrary: fc.constant(false), weight: 1 },
   );
+  // The step the runner says a fresh run starts with (RunJob.firstStep), when it can tell.
+  const firstStep = fc.option(
+    fc.record({ index: fc.constant(0), name: fc.constant('s'), resumable: fc.boolean() }),
+    { nil: undefined },
+  );
   // What the service shows: our claim, another agent's, or none.
   const claimDetails = fc.constantFrom(
     { [CLAIM_ID_KEY]: CLAIM },
@@ -460,6 +518,7 @@ describe('decide: exactly once, for any sequence of events and restarts', () => 
         }),
         canStart,
         claimId: fc.constant(CLAIM),
+        firstStep,
       }),
       weight: 6,
     },
@@ -469,6 +528,7 @@ describe('decide: exactly once, for any sequence of events and restarts', () => 
         versionNumber: fc.nat(20),
         claimId: fc.constantFrom(CLAIM, 'claim-theirs'),
         canStart,
+        firstStep,
       }),
       weight: 4,
     },
