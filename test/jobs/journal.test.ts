@@ -46,6 +46,18 @@ describe('journal', () => {
     ]);
   });
 
+  it('creates the empty log (0600) when it loads, before any execution needs it', async () => {
+    const state = tempDir();
+    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    expect(await journal.load()).toEqual([]);
+    const file = journalLogFile(state, ids);
+    expect(readFileSync(file, 'utf8')).toBe('');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await journal.save(started(1));
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+    await journal.close();
+  });
+
   it('writes nothing when a record did not change', async () => {
     const state = tempDir();
     const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
