@@ -8,7 +8,7 @@ import type { MessageHandler, Transport, TransportEvents } from '../transport/ty
 import { JobsClient } from './jobs-client.js';
 
 export interface ExecutionProbe {
-  /** 'execution' when the describe is accepted, 'none' when rejected as not found; throws otherwise. */
+  /** 'execution' when the describe is accepted or the execution is terminal, 'none' when rejected as not found; throws otherwise. */
   look(): Promise<'execution' | 'none'>;
   /** Ends the probe's interest in replies (its subscriptions stay with the transport, inert). */
   close(): void;
@@ -63,7 +63,11 @@ export function createExecutionProbe(config: Config, transport: Transport, log: 
         await c.describe({ includeJobDocument: false });
         return 'execution';
       } catch (err) {
-        if (err instanceof JobsRequestRejectedError && err.rejectedCode === 'ResourceNotFound') return 'none';
+        if (err instanceof JobsRequestRejectedError) {
+          if (err.rejectedCode === 'ResourceNotFound') return 'none';
+          // The service answers a describe of a finished execution this way: the thing has one.
+          if (err.rejectedCode === 'TerminalStateReached') return 'execution';
+        }
         throw err;
       }
     },

@@ -117,11 +117,17 @@ describe('enroll, data plane first (agent on the local stack)', () => {
     expect(js.stack.requestCount('data:DescribeJobExecution') - dataPlaneBefore).toBe(things.length);
   });
 
-  it('verifies a record that is due on the data plane, not the control plane, and moves it on', async () => {
+  it('verifies a record that is due on the data plane, not the control plane, and moves it on (its execution long finished)', async () => {
     await js.createThing('core-1', [SITE_GROUP]);
     await js.createJob('job-a');
     const { agent, config } = await start('core-1');
     expect(agent.enrollment).toMatchObject({ result: 'associated' });
+    // Finished: the service answers a describe of it TerminalStateReached, which still means "has one".
+    await waitFor(
+      async () => (await js.execution('job-a', 'core-1'))?.status === 'SUCCEEDED',
+      'the execution to be SUCCEEDED',
+      30_000,
+    );
     await agent.stop({ graceMs: 0 });
     agents.splice(0);
     const path = enrollmentRecordPath(config.stateDirectory);
