@@ -4,10 +4,12 @@
 //     decide() as described: the claim carries expectedVersion, so a stale one is refused by the
 //     service (VersionMismatch, or the execution is gone) and a describe follows from decide();
 //   - one we know and the notification agrees with (QUEUED while our claim is on its way, IN_PROGRESS
-//     while we claim, run or report it, at no newer version than ours) needs nothing;
+//     while we claim, run or report it, at no newer version than ours) needs nothing, and so does one
+//     it shows at an older version than ours: the service numbers each change of an execution, so it
+//     is news the reply to our own update already overtook (a retry is a new execution number);
 //   - anything else asks for a describe: an execution we do not know without its document or not
-//     QUEUED, one the notification shows otherwise than we know it (a repeated or stale notification,
-//     the service having moved on), one we hold that it leaves out (cancelled? timed out?), and a body
+//     QUEUED, one the notification shows otherwise than we know it at our version or a newer one (the
+//     service having moved on), one we hold that it leaves out (cancelled? timed out?), and a body
 //     that shows nothing of the executions.
 import type { DescribedExecution, ExecutionState } from './execution.js';
 import type { NotificationHint, NotifiedExecution } from './notifications.js';
@@ -59,6 +61,7 @@ function describedFrom(e: NotifiedExecution): DescribedExecution {
 /** The notification shows the execution as the agent already knows it (nothing to ask). */
 function agrees(s: ExecutionState, e: NotifiedExecution): boolean {
   const ours = s.versionNumber ?? 0;
+  if (e.versionNumber !== undefined && e.versionNumber < ours) return true; // overtaken: nothing new
   const notNewer = e.versionNumber !== undefined && e.versionNumber <= ours;
   if (e.status === 'QUEUED') return s.phase === 'claiming' && notNewer;
   if (e.status === 'IN_PROGRESS') {

@@ -70,21 +70,31 @@ describe('notificationNeed', () => {
     ).toEqual({ described: [], describe: false });
   });
 
-  it('describes when a notification shows a known execution otherwise (repeated, stale, moved on)', () => {
+  it('describes when a notification shows a known execution otherwise at its version or a newer one', () => {
     const reported = state(3, { phase: 'reported', versionNumber: 3 });
-    const queuedAgain = thing({ QUEUED: [{ jobId: JOB, executionNumber: 3, versionNumber: 1 }] });
+    const queuedAgain = thing({ QUEUED: [{ jobId: JOB, executionNumber: 3, versionNumber: 3 }] });
     expect(need(queuedAgain, states(reported)).describe).toBe(true);
     const nextAgain = next({
       jobId: JOB,
       status: 'QUEUED',
       executionNumber: 3,
-      versionNumber: 1,
+      versionNumber: 4,
       jobDocument: DOC,
     });
     expect(need(nextAgain, states(reported))).toEqual({ described: [], describe: true });
     const running = state(3, { phase: 'started', running: true, versionNumber: 2 });
     const newer = thing({ IN_PROGRESS: [{ jobId: JOB, executionNumber: 3, versionNumber: 5 }] });
     expect(need(newer, states(running)).describe).toBe(true);
+  });
+
+  it('needs nothing for a notification older than what the agent knows (overtaken by its own update)', () => {
+    // QUEUED v1 announced the execution; our claim's reply (v2) was decided before it was read.
+    const started = state(3, { phase: 'started', running: true, versionNumber: 2 });
+    const queued = thing({ QUEUED: [{ jobId: JOB, executionNumber: 3, versionNumber: 1 }] });
+    expect(need(queued, states(started))).toEqual({ described: [], describe: false });
+    const reported = state(3, { phase: 'reported', versionNumber: 3 });
+    const inProgress = thing({ IN_PROGRESS: [{ jobId: JOB, executionNumber: 3, versionNumber: 2 }] });
+    expect(need(inProgress, states(reported))).toEqual({ described: [], describe: false });
   });
 
   it('describes when an execution the agent holds is missing from the notification', () => {
