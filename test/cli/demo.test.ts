@@ -32,7 +32,7 @@ describe('ggjobs demo (npm start)', () => {
 
     // progress, in the order it happens
     const milestones = [
-      /enrolled: thing group arn:aws:iot:us-east-1:123456789012:thinggroup\/demo-site-a associated/,
+      /listening on the namespaced job topics/,
       /execution #1: IN_PROGRESS accepted/,
       /step 1 "Say-Hello" succeeded/,
       /step 2 "Download-Payload" succeeded/,
@@ -52,6 +52,14 @@ describe('ggjobs demo (npm start)', () => {
       from += at;
     }
     expect(run.stdout.match(/step 1 "Say-Hello" starting/g)).toHaveLength(1);
+    // Enroll runs while the agent already listens: its line comes after "listening", wherever the
+    // execution its association created has got to by then.
+    const listeningAt = run.stdout.search(/listening on the namespaced job topics/);
+    const enrolledAt = run.stdout.search(
+      /enrolled: thing group arn:aws:iot:us-east-1:123456789012:thinggroup\/demo-site-a associated/,
+    );
+    expect(enrolledAt, run.stdout).toBeGreaterThan(listeningAt);
+    expect(run.stdout).toMatch(/agent ready: enrolled and listening \(mqtt transport\)/);
 
     // the download step left a verified file behind
     const downloaded = /downloaded file: (\S+) \((\d+) bytes, expected sha256 ([0-9a-f]{64})\)/.exec(

@@ -27,7 +27,7 @@ export function describeAgentEvent(event: AgentEvent): string | undefined {
     case 'enroll-deferred':
       return `enroll deferred (${event.error.message}); retrying in ${Math.round(event.retryInMs / 1000)}s`;
     case 'listening':
-      return `listening on the namespaced job topics (${event.transport} transport)`;
+      return `agent ready: enrolled and listening (${event.transport} transport)`;
     case 'notification':
       return event.mentionsJob ? `notified on the ${event.form} topic` : undefined;
     case 'transition': {
@@ -43,6 +43,14 @@ export function describeAgentEvent(event: AgentEvent): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The line for the listener's first look at the job, printed once: the agent listens before it enrolls
+ * (data plane first), so the execution the association creates may run before enroll has returned.
+ */
+export function describeListening(): string {
+  return 'listening on the namespaced job topics (subscribed and described; enrolling meanwhile)';
 }
 
 export function describeStepStart(step: StepStart): string {

@@ -16,7 +16,7 @@ import { bundledHandlerDirectory } from '../../run/index.js';
 import { createJobRunner } from '../../run/runner.js';
 import type { RunJob } from '../../run/types.js';
 import { serveFile } from './file-server.js';
-import { describeAgentEvent, describeStepEnd, describeStepStart } from './progress.js';
+import { describeAgentEvent, describeListening, describeStepEnd, describeStepStart } from './progress.js';
 import {
   createDemoResources,
   DEMO_NAMES,
@@ -133,10 +133,15 @@ export async function runDemo(io: CliIo, options: DemoOptions): Promise<number> 
           context.onStepEnd?.(step);
         },
       });
+    let listening = false;
     agent = await startAgent(config, {
       log: createLogger({ level: config.logLevel }),
       runJob,
       onEvent: (event) => {
+        if (event.type === 'synced' && !listening) {
+          listening = true;
+          say(describeListening());
+        }
         const line = describeAgentEvent(event);
         if (line) say(line);
         if (event.type === 'transition' && ['reported', 'dropped', 'cancelled', 'lost'].includes(event.to)) {
