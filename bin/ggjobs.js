@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { runFromProcess } from '../dist/cli/main.js';
+import { run } from '../dist/cli/entry.js';
 
-runFromProcess(process.argv).catch((err) => {
+run(process.argv).catch((err) => {
   console.error(err);
   process.exitCode = 1;
 });

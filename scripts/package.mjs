@@ -49,8 +49,8 @@ const BUNDLE = 'dist/cli/ggjobs.mjs';
 const CRT_ROOT = 'dist/cli/aws-crt';
 
 const ENTRY = `
-import { runFromProcess } from './src/cli/main.ts';
-runFromProcess(process.argv).catch((err) => { console.error(err); process.exitCode = 1; });
+import { run } from './src/cli/entry.ts';
+run(process.argv).catch((err) => { console.error(err); process.exitCode = 1; });
 `;
 
 // CommonJS dependencies call require() and use __dirname; an ES module bundle has neither.

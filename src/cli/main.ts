@@ -3,7 +3,6 @@
 // Start-up cost: a commands/ module only declares its options; its action imports what it runs
 // (config, agent, AWS SDK, local stack) on demand, so `--version` and `--help` load commander alone
 // and each command loads only its own code. Keep new commands that way.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { GgjobsError } from '../errors.js';
 import {
@@ -22,13 +21,9 @@ import { registerStart } from './commands/start.js';
 import { registerStatus } from './commands/status.js';
 import { registerSudoers } from './commands/sudoers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { packageVersion } from './version.js';
 
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
+export { packageVersion } from './version.js';
 
 export interface CliIo {
   stdout: (text: string) => void;

@@ -1,6 +1,6 @@
-// What the CLI loads: each command imports its own code on demand, so `--version` loads commander and
-// the command declarations only, and `ggjobs start` with enrollment off never loads the AWS SDK, the
-// embedded local stack (aedes) or the demo. The child process reports every module it loaded
+// What the CLI loads: each command imports its own code on demand, so `--version` loads nothing but
+// the entry point, `--help` commander and the command declarations only, and `ggjobs start` with
+// enrollment off never loads the AWS SDK, the embedded local stack (aedes) or the demo. The child process reports every module it loaded
 // (test/support/loaded-modules.mjs, preloaded through NODE_OPTIONS).
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,8 +63,21 @@ describe('modules loaded at start-up', () => {
     return { child, list };
   };
 
-  it('--version loads commander and the command declarations only', async () => {
+  it('--version is answered by the entry point: no package and no command is loaded', async () => {
     const { child, list } = spawnReporting(['--version']);
+    agent = child;
+    expect(await child.waitExit(30_000)).toBe(0);
+    expect(child.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const modules = await loadedModules(list);
+    expect([...packagesOf(modules)]).toEqual([]);
+    expect(modules.filter((m) => m.startsWith('dist/'))).toEqual([
+      'dist/cli/entry.js',
+      'dist/cli/version.js',
+    ]);
+  });
+
+  it('--help loads commander and the command declarations only', async () => {
+    const { child, list } = spawnReporting(['--help']);
     agent = child;
     expect(await child.waitExit(30_000)).toBe(0);
     const modules = await loadedModules(list);
@@ -74,7 +87,7 @@ describe('modules loaded at start-up', () => {
     expect(
       ours.filter(
         (m) =>
-          !/^dist\/(cli\/(main|exit-codes|commands\/[\w-]+)|errors|log-format|config\/patterns|local\/defaults|local\/tls\/names)\.js$/.test(
+          !/^dist\/(cli\/(entry|version|main|exit-codes|commands\/[\w-]+)|errors|log-format|config\/patterns|local\/defaults|local\/tls\/names)\.js$/.test(
             m,
           ),
       ),
