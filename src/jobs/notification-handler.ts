@@ -1,7 +1,8 @@
 // Subscribes to the enabled notify topic forms and acts on each notification that concerns us (it
 // mentions our job, or we hold an execution: a notification may mean it went away) as
 // notification-decisions.ts says: a queued execution it carries whole goes to decide() at once, and a
-// describe is made only when the notification leaves something to ask.
+// describe is made only when the notification leaves something to ask once the notifications that
+// arrived with it have been read.
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Transport } from '../transport/types.js';
@@ -58,7 +59,13 @@ function onNotification(
     void opts.dispatch(executionNumber, { type: 'described', execution, canStart: true });
   }
   if (need.describe) {
-    void opts.sync(() => notificationNeed(hint, opts.states, holding).describe);
+    // Decided again once the messages that arrived with this one have been read: the service sends a
+    // change on several topics at once, and notify-next often carries the execution whole right
+    // after a form that does not, which then needs no describe at all.
+    setImmediate(() => {
+      const stillNeeded = () => notificationNeed(hint, opts.states, holding).describe;
+      if (stillNeeded()) void opts.sync(stillNeeded);
+    });
   } else if (!hint.mentionsJob && hint.otherJobs.length > 0) {
     log.debug({ form, otherJobs: hint.otherJobs }, "ignoring other jobs' executions");
   }
