@@ -2,6 +2,7 @@
 // no side effects. The journal of one job is an append-only log of JSON lines,
 //   <stateDirectory>/executions/<thingName>/<namespaceId>/<jobId>/journal.log
 // each line the whole record of one execution after a change; the last line of an execution wins.
+// Blank lines are skipped (the log ends in reserved space: newlines the next records overwrite).
 // Journals written before the log (format 1: one `<executionNumber>.json` file per execution) are
 // read too, and folded into the log by the next start (journal.ts).
 import { readdir, readFile } from 'node:fs/promises';
@@ -143,7 +144,10 @@ export async function readJournalContents(stateDirectory: string, ids: JobIds): 
     }
   }
   const lines = text.split('\n');
-  const tornTail = !text.endsWith('\n') ? lines.length - 1 : -1; // a write cut short by a crash
+  // A write cut short by a crash is the last line that holds anything (the log may end in blank
+  // lines: the space the journal reserves ahead of its records, see journal-log.ts).
+  let tornTail = lines.length - 1;
+  while (tornTail >= 0 && lines[tornTail] === '') tornTail--;
   lines.forEach((line, i) => {
     if (line === '') return;
     logLines += 1;

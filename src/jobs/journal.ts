@@ -1,11 +1,9 @@
 // The durable journal of one job: an append-only log of JSON lines (journal-read.ts describes the
 // layout). Every change of an execution appends its whole record and is durable before save()
-// resolves (the log is opened O_DSYNC where the platform has it: one write that returns once the
-// data is on disk, as write + fdatasync would, in one call instead of two), so after a crash the log
+// resolves (one O_DSYNC write into space reserved ahead: journal-log.ts), so after a crash the log
 // holds every record that was acknowledged; a last line cut short by the crash is ignored. Nothing is
 // written when a record did not change, nothing is chowned or chmodded (the file is created 0600 by
-// the agent's user). Without O_DSYNC, the `reported` record is not synced (losing it only re-sends a
-// status the service settles as already held; the next compaction syncs it anyway).
+// the agent's user).
 //
 // When an execution ends (reported, dropped, cancelled, lost) and at least COMPACT_EVERY_LINES lines
 // were appended since the last compaction, the log is compacted: the latest record of each
@@ -16,12 +14,12 @@
 // also folds a legacy file-per-execution journal into the log. Unreadable records are logged as
 // errors and kept aside (`<file>.corrupt-<time>`): the listener then treats that execution as
 // unknown, which never leads to running it twice (see decide.ts).
-import { constants, fdatasyncSync, writeSync } from 'node:fs';
 import { copyFile, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JournalError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ExecutionRecord } from './execution.js';
+import { JournalLog } from './journal-log.js';
 import {
   CLOSED_PHASES,
   JOURNAL_FORMAT,
@@ -44,10 +42,6 @@ export {
   toExecutionRecord,
 } from './journal-read.js';
 
-const { O_APPEND, O_CREAT, O_TRUNC, O_WRONLY } = constants;
-/** Writes return once the data is durable (Linux, macOS); undefined where the platform lacks it. */
-const O_DSYNC: number | undefined = constants.O_DSYNC;
-
 /** Closed (reported/dropped/cancelled/lost) records kept for `ggjobs status`; older ones are dropped. */
 export const DEFAULT_KEEP_CLOSED = 50;
 /** Lines appended since the last compaction before an execution's end compacts the log (~a dozen executions). */
@@ -60,7 +54,7 @@ export class Journal {
   private readonly latest = new Map<number, JournalFile>();
   /** Each execution's last written record without its time: an equal one is not written again. */
   private readonly written = new Map<number, string>();
-  private handle: FileHandle | undefined;
+  private log: JournalLog | undefined;
   /** The log's directory entry is known to be synced (created and fsynced, or renamed and fsynced). */
   private entryDurable = false;
   private ready: Promise<void> | undefined;
@@ -121,8 +115,8 @@ export class Journal {
   /** Closes the log file (the journal reopens it on the next save). */
   async close(): Promise<void> {
     await this.enqueue(async () => {
-      await this.handle?.close().catch(() => undefined);
-      this.handle = undefined;
+      await this.log?.close().catch(() => undefined);
+      this.log = undefined;
     });
   }
 
@@ -164,18 +158,11 @@ export class Journal {
     if (this.written.get(record.executionNumber) === JSON.stringify(key)) return; // nothing changed
     try {
       await this.prepare();
-      const handle = await this.openLog();
-      // Synchronous on purpose: every record is on the critical path of the step that waits for it (the
-      // claim, the run, the final status), so nothing useful could run meanwhile, and one small
-      // O_DSYNC write returns faster than a thread-pool round trip plus the event loop's wake-up
-      // (measured: ~0.18 ms against 0.3-0.5 ms per record, with less CPU).
-      const line = Buffer.from(`${JSON.stringify(file)}\n`);
-      const written = writeSync(handle.fd, line);
-      if (written !== line.length) throw new Error(`short write (${written} of ${line.length} bytes)`);
-      if (O_DSYNC === undefined && record.phase !== 'reported') fdatasyncSync(handle.fd);
+      const log = await this.openLog();
+      log.append(Buffer.from(`${JSON.stringify(file)}\n`));
     } catch (err) {
-      await this.handle?.close().catch(() => undefined);
-      this.handle = undefined;
+      await this.log?.close().catch(() => undefined);
+      this.log = undefined;
       throw new JournalError(`cannot write the journal ${this.logFile}: ${(err as Error).message}`, {
         cause: err,
       });
@@ -190,14 +177,14 @@ export class Journal {
     }
   }
 
-  private async openLog(): Promise<FileHandle> {
-    if (this.handle) return this.handle;
+  private async openLog(): Promise<JournalLog> {
+    if (this.log) return this.log;
     await mkdir(this.dir, { recursive: true });
-    this.handle = await open(this.logFile, O_WRONLY | O_CREAT | O_APPEND | (O_DSYNC ?? 0), 0o600);
+    this.log = await JournalLog.open(this.logFile);
     // A new file's directory entry must be durable too (after a compaction it already is).
     if (!this.entryDurable) await fsyncDirectory(this.dir);
     this.entryDurable = true;
-    return this.handle;
+    return this.log;
   }
 
   /** Rewrites the log with the latest record of each execution (the newest keepClosed closed ones). */
@@ -212,23 +199,22 @@ export class Journal {
     const kept = all.filter((r) => this.latest.has(r.executionNumber));
     const temp = `${this.logFile}.compact-${process.pid}`;
     await mkdir(this.dir, { recursive: true });
-    // Truncated, then appended to: once renamed over the log it is the log, and stays open for the
-    // next record (no close, mkdir and reopen per execution).
-    const out = await open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | (O_DSYNC ?? 0), 0o600);
+    // Written whole (with its reserve) and durable before the rename: once renamed over the log it is
+    // the log, and stays open for the next record (no close, mkdir and reopen per execution).
+    let out: JournalLog | undefined;
     let renamed = false;
     try {
-      await out.write(kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
-      if (O_DSYNC === undefined) await out.sync();
-      await this.handle?.close().catch(() => undefined);
-      this.handle = undefined;
+      out = await JournalLog.create(temp, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      await this.log?.close().catch(() => undefined);
+      this.log = undefined;
       await rename(temp, this.logFile);
       renamed = true;
       await fsyncDirectory(this.dir);
       this.entryDurable = true;
-      this.handle = out;
+      this.log = out;
       this.appendedLines = 0;
     } finally {
-      if (this.handle !== out) await out.close().catch(() => undefined);
+      if (out && this.log !== out) await out.close().catch(() => undefined);
       if (!renamed) await rm(temp, { force: true }).catch(() => undefined);
     }
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JournalError } from '../../src/errors.js';
 import type { ExecutionRecord } from '../../src/jobs/decide.js';
+import { RESERVE_BYTES } from '../../src/jobs/journal-log.js';
 import {
   COMPACT_EVERY_LINES,
   Journal,
@@ -30,7 +31,9 @@ describe('journal', () => {
     await journal.save(started(3));
     const file = join(state, 'executions', 'core-1', 'ggjobs', 'fleet-job', 'journal.log');
     const lines = readFileSync(file, 'utf8').split('\n');
-    expect(lines).toHaveLength(2); // one record, then the final newline
+    // One record, then blank lines: the space reserved for the next ones.
+    expect(lines.filter((l) => l !== '')).toHaveLength(1);
+    expect(new Set(lines.slice(1))).toEqual(new Set(['']));
     expect(JSON.parse(lines[0]!)).toMatchObject({
       format: 2,
       thingName: 'core-1',
@@ -51,7 +54,7 @@ describe('journal', () => {
     const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
     expect(await journal.load()).toEqual([]);
     const file = journalLogFile(state, ids);
-    expect(readFileSync(file, 'utf8')).toBe('');
+    expect(readFileSync(file, 'utf8').trim()).toBe('');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     await journal.save(started(1));
     expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
@@ -121,6 +124,59 @@ describe('journal', () => {
     );
   });
 
+  it('writes into the space it reserves, grows it when full, and finds its end again after a restart', async () => {
+    const state = tempDir();
+    const file = journalLogFile(state, ids);
+    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    await journal.load();
+    const reserved = statSync(file).size;
+    expect(reserved).toBe(RESERVE_BYTES);
+    // Fill the reserve and go past it: every record lands after the one before it.
+    const big = (n: number): ExecutionRecord => ({ ...started(n), note: 'x'.repeat(2_000) });
+    const count = Math.ceil(RESERVE_BYTES / 2_000) + 3;
+    for (let n = 1; n <= count; n++) await journal.save(big(n));
+    expect(statSync(file).size).toBeGreaterThan(reserved);
+    await journal.close();
+    // A second agent process opens it where the records end (no load: it appends at once).
+    const again = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    await again.save(started(count + 1));
+    await again.close();
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    expect(lines.map((l) => JSON.parse(l).executionNumber)).toEqual(
+      Array.from({ length: count + 1 }, (_, i) => i + 1),
+    );
+  });
+
+  it('treats a record cut short inside the reserved space as a torn write, and never glues the next one to it', async () => {
+    const state = tempDir();
+    const file = journalLogFile(state, ids);
+    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    await journal.load();
+    await journal.save(started(1));
+    await journal.close();
+    // Power lost while the next record was written: its first bytes are on disk, the reserve after them.
+    const text = readFileSync(file, 'utf8');
+    const end = text.indexOf('\n') + 1;
+    const torn = '{"format":2,"thingName":"core-1","execu';
+    writeFileSync(file, text.slice(0, end) + torn + text.slice(end + torn.length));
+    const read = await readJournal(state, ids);
+    expect(read).toEqual({ records: [expect.objectContaining(started(1))], problems: [] });
+    // Appending without a load first (the torn bytes are still there): a newline closes them.
+    const after = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    await after.save(started(2));
+    await after.close();
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+    expect(lines).toEqual([
+      expect.stringContaining('"executionNumber":1'),
+      torn,
+      expect.stringContaining('"executionNumber":2'),
+    ]);
+  });
+
   it('folds a journal of the earlier layout (one file per execution) into the log', async () => {
     const state = tempDir();
     const dir = journalDirectory(state, ids);
@@ -156,9 +212,13 @@ describe('journal', () => {
     const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
     await journal.save(started(1));
     const dir = journalDirectory(state, ids);
-    // A damaged line in the middle of the log, and damaged files of the earlier layout.
-    appendFileSync(journalLogFile(state, ids), '{"format":2,"thingName":"core-1","exec\n');
-    appendFileSync(journalLogFile(state, ids), `${JSON.stringify({ format: 2, hello: 'world' })}\n`);
+    // Damaged lines after the record (where the journal writes, into its reserved space), and damaged
+    // files of the earlier layout.
+    const file = journalLogFile(state, ids);
+    const text = readFileSync(file, 'utf8');
+    const end = text.indexOf('\n') + 1;
+    const damaged = `{"format":2,"thingName":"core-1","exec\n${JSON.stringify({ format: 2, hello: 'world' })}\n`;
+    writeFileSync(file, text.slice(0, end) + damaged + text.slice(end + damaged.length));
     writeFileSync(join(dir, '2.json'), '{"format":1,"thingName":"core-1","exec');
     writeFileSync(join(dir, '4.json.1234abcd'), 'partial temp file of an interrupted write');
     const captured = captureLogger();
