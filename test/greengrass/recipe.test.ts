@@ -275,7 +275,7 @@ describe('recipe.yaml', () => {
       });
       const run = manifest.Lifecycle.Run as { Script: string };
       const match = run.Script.match(
-        /^exec node (?:--[a-z-]+=\d+ )*\{artifacts:decompressedPath\}\/(\S+)\/dist\/cli\/ggjobs\.mjs (\S+)$/,
+        /^exec node (?:--[a-z-]+(?:=\d+)? )*\{artifacts:decompressedPath\}\/(\S+)\/dist\/cli\/ggjobs\.mjs (\S+)$/,
       );
       expect(match?.[1]).toBe(archive);
       expect(commands).toContain(match?.[2]);
