@@ -14,7 +14,7 @@
 // when the agent stops is suspended, not finished). Every `persist` action comes before the side
 // effect that depends on it. The `started` record also names the run's first step when the runner can
 // tell it and it is not resumable, so that step costs no durable write of its own (see start()).
-import type { JobOutcome, StepStart } from '../run/types.js';
+import type { StepStart } from '../run/types.js';
 import { claimIdOf, claimOwner, claimStatusDetails, newClaimId } from './claim.js';
 import {
   close,
@@ -29,6 +29,7 @@ import {
   same,
 } from './execution.js';
 import { decideFinished } from './outbox-decisions.js';
+import { decideRunning } from './running-decisions.js';
 import { TERMINAL_STATUSES } from './payloads.js';
 
 export {
@@ -224,88 +225,6 @@ function start(
   const run: ExecutionAction = { type: 'run', document };
   if (resumeFromStep !== undefined) run.resumeFromStep = resumeFromStep;
   return { state: next, actions: [{ type: 'persist' }, run] };
-}
-
-function cancel(state: ExecutionState, now: string, why: string): Decision {
-  return {
-    state: close(state, 'cancelled', now, why),
-    actions: [
-      { type: 'abort', reason: 'cancelled' },
-      { type: 'persist' },
-      log('info', 'execution no longer active on the service: job aborted', { why }),
-    ],
-  };
-}
-
-function decideRunning(state: ExecutionState, event: ExecutionEvent, now: string): Decision {
-  switch (event.type) {
-    case 'described': {
-      const { status, versionNumber } = event.execution;
-      if (TERMINAL_STATUSES.has(status)) return cancel(state, now, `service has ${status}`);
-      return same({ ...state, versionNumber: Math.max(versionNumber, state.versionNumber ?? 0) });
-    }
-    case 'describeRejected':
-      return GONE_CODES.has(event.code) ? cancel(state, now, event.code) : same(state);
-    case 'stepStarted': {
-      const announced = state.stepAnnounced ? state.lastStep : undefined;
-      if (announced && sameStep(announced, event.step)) return same({ ...state, stepAnnounced: false });
-      return same(
-        { ...state, stepAnnounced: false, lastStep: { ...event.step, startedAt: now } },
-        { type: 'persist' },
-      );
-    }
-    case 'stopping':
-      return state.lastStep?.resumable && !state.suspending ? suspend(state) : same(state);
-    case 'runSettled': {
-      const ended = withoutAnnouncedStep({ ...state, running: false });
-      if (state.suspending && event.outcome?.status !== 'SUCCEEDED') {
-        // The journal keeps the resumable step as started: the next start continues after it.
-        return same(
-          { ...ended, suspending: false },
-          log('info', 'job suspended during a resumable step; it continues after the restart', {
-            step: state.lastStep?.name,
-          }),
-        );
-      }
-      if (event.outcome) return finish(ended, event.outcome, now);
-      const outcome: JobOutcome = {
-        status: 'FAILED',
-        statusDetails: { reason: 'runner-error', message: event.error ?? 'unknown error' },
-      };
-      return finish(ended, outcome, now);
-    }
-    case 'stopDeadline': {
-      if (state.suspending) return same(state);
-      if (state.lastStep?.resumable) return suspend(state); // started while stopping
-      const stopped = withoutAnnouncedStep(state);
-      const d = finish(stopped, interruptedOutcome(stopped.lastStep, 'agent stopped'), now);
-      d.actions.unshift({ type: 'abort', reason: 'stopping' });
-      return d;
-    }
-    default:
-      return same(state);
-  }
-}
-
-const sameStep = (a: StepStart, b: StepStart) =>
-  a.index === b.index && a.name === b.name && a.resumable === b.resumable;
-
-/** The run ended before the step announced with `started` began: the record no longer names it. */
-function withoutAnnouncedStep(state: ExecutionState): ExecutionState {
-  if (!state.stepAnnounced) return state;
-  const { lastStep: _l, stepAnnounced: _a, ...rest } = state;
-  return rest;
-}
-
-/** Stopping during a resumable step (a reboot under way): abort it, keep the journal as it is. */
-function suspend(state: ExecutionState): Decision {
-  return same(
-    { ...state, suspending: true },
-    { type: 'abort', reason: 'stopping' },
-    log('info', 'stopping during a resumable step: it is not finished and resumes after the restart', {
-      step: state.lastStep?.name,
-    }),
-  );
 }
 
 function decideInterrupted(state: ExecutionState, event: ExecutionEvent, now: string): Decision {
