@@ -64,7 +64,7 @@ export async function trustedBase() {
   for (const candidate of candidates) {
     mkdirSync(candidate, { recursive: true, mode: 0o755 });
     const base = realpathSync(candidate);
-    const problem = await checkTrustedChain(base, uid);
+    const problem = checkTrustedChain(base, uid);
     if (!problem) return base;
     problems.push(`${candidate}: ${problem}`);
   }

@@ -56,11 +56,8 @@ export class JournalLog {
   static async create(path: string, text: string): Promise<JournalLog> {
     const handle = await open(path, O_WRONLY | O_CREAT | O_TRUNC | (O_DSYNC ?? 0), 0o600);
     try {
-      const content = Buffer.from(text);
       const log = new JournalLog(handle, 0, 0);
-      log.write(Buffer.concat([content, Buffer.alloc(RESERVE_BYTES, NEWLINE)]), 0);
-      log.end = content.length;
-      log.size = content.length + RESERVE_BYTES;
+      log.grow(Buffer.from(text));
       return log;
     } catch (err) {
       await handle.close().catch(() => undefined);
@@ -78,7 +75,7 @@ export class JournalLog {
     this.grow(line);
   }
 
-  /** Out of reserve: one write of `line` and a new reserve after it makes the file longer. */
+  /** Out of reserve (or a new file): one write of `line` and a new reserve after it makes the file longer. */
   private grow(line: Buffer): void {
     this.write(Buffer.concat([line, Buffer.alloc(RESERVE_BYTES, NEWLINE)]), this.end);
     this.end += line.length;

@@ -68,10 +68,10 @@ export async function checkDestination(
 ): Promise<{ ok: true; directory: string } | { ok: false; reason: string }> {
   const text = checkDestinationText(destination, policy);
   if (!text.ok) return text;
-  const realDirectory = (await realpathOrUndefined(text.directory)) ?? text.directory;
+  const realDirectory = realpathOrUndefined(text.directory) ?? text.directory;
   let probe = dirname(posix.normalize(destination));
   while (probe !== '/' && isWithin(probe, text.directory)) {
-    const real = await realpathOrUndefined(probe);
+    const real = realpathOrUndefined(probe);
     if (real !== undefined) {
       if (!isWithin(real, realDirectory))
         return {

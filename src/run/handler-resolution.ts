@@ -12,7 +12,7 @@ import { constants, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkTrustedChainSync, formatMode, realpathSyncOrUndefined } from './trusted-path.js';
+import { checkTrustedChain, formatMode, realpathOrUndefined } from './trusted-path.js';
 
 export type HandlerResolution = { ok: true; file: string } | { ok: false; reason: string };
 
@@ -139,7 +139,7 @@ function resolveHandlerSync(req: HandlerRequest): HandlerResolution {
     agentUid,
   );
   if (directoryProblem) return { ok: false, reason: directoryProblem };
-  const chainProblem = checkTrustedChainSync(realDirectory, agentUid);
+  const chainProblem = checkTrustedChain(realDirectory, agentUid);
   if (chainProblem)
     return { ok: false, reason: `handler directory ${realDirectory} is not safe: ${chainProblem}` };
 
@@ -176,9 +176,9 @@ function resolveHandlerSync(req: HandlerRequest): HandlerResolution {
 function isListed(requested: string, allowed: readonly string[]): boolean {
   const normal = posix.normalize(requested).replace(/(.)\/+$/, '$1');
   if (allowed.some((a) => posix.normalize(a).replace(/(.)\/+$/, '$1') === normal)) return true;
-  const real = realpathSyncOrUndefined(requested);
+  const real = realpathOrUndefined(requested);
   if (real === undefined) return false;
-  for (const a of allowed) if (realpathSyncOrUndefined(a) === real) return true;
+  for (const a of allowed) if (realpathOrUndefined(a) === real) return true;
   return false;
 }
 

@@ -51,12 +51,7 @@ export function ancestorsOf(realPath: string): string[] {
  * Checks `realPath` (already resolved by realpath) and every directory above it. Returns why it may
  * not be trusted, naming the first directory that fails, or undefined.
  */
-export function checkTrustedChain(realPath: string, agentUid: number): Promise<string | undefined> {
-  return Promise.resolve(checkTrustedChainSync(realPath, agentUid));
-}
-
-/** checkTrustedChain, answered synchronously. */
-export function checkTrustedChainSync(realPath: string, agentUid: number): string | undefined {
+export function checkTrustedChain(realPath: string, agentUid: number): string | undefined {
   for (const dir of ancestorsOf(realPath)) {
     let facts: OwnerMode;
     try {
@@ -71,12 +66,7 @@ export function checkTrustedChainSync(realPath: string, agentUid: number): strin
 }
 
 /** realpath, or undefined when the path does not resolve. */
-export function realpathOrUndefined(path: string): Promise<string | undefined> {
-  return Promise.resolve(realpathSyncOrUndefined(path));
-}
-
-/** realpath (the system's realpath(3), as fs/promises uses), or undefined when the path does not resolve. */
-export function realpathSyncOrUndefined(path: string): string | undefined {
+export function realpathOrUndefined(path: string): string | undefined {
   try {
     return realpathSync.native(path);
   } catch {

@@ -38,7 +38,7 @@ async function checkDirectory(directory: string, uid: number): Promise<CheckResu
       ];
     // The directory and every ancestor up to /, exactly as the executor checks them before a run.
     const problem =
-      checkOwnershipAndMode('handler directory', real, facts, uid) ?? (await checkTrustedChain(real, uid));
+      checkOwnershipAndMode('handler directory', real, facts, uid) ?? checkTrustedChain(real, uid);
     if (problem) {
       return [
         failed(
