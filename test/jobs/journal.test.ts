@@ -15,7 +15,17 @@ import { silentLogger } from '../../src/log.js';
 import { captureLogger, removeTempDirs, tempDir } from './helpers.js';
 
 const ids = { thingName: 'core-1', jobId: 'fleet-job', namespaceId: 'ggjobs' };
-afterEach(removeTempDirs);
+/** Journals the test opened: closed after it (an open log left to the garbage collector makes Node warn). */
+const opened: Journal[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((j) => j.close()));
+  removeTempDirs();
+});
+function journalOf(options: ConstructorParameters<typeof Journal>[0]): Journal {
+  const journal = new Journal(options);
+  opened.push(journal);
+  return journal;
+}
 
 const started = (n: number): ExecutionRecord => ({
   executionNumber: n,
@@ -27,7 +37,7 @@ const started = (n: number): ExecutionRecord => ({
 describe('journal', () => {
   it('appends one JSON line per record to executions/<thing>/<namespace>/<job>/journal.log and reads it back', async () => {
     const state = tempDir();
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     await journal.save(started(3));
     const file = join(state, 'executions', 'core-1', 'ggjobs', 'fleet-job', 'journal.log');
     const lines = readFileSync(file, 'utf8').split('\n');
@@ -44,14 +54,12 @@ describe('journal', () => {
       versionNumber: 2,
     });
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(await new Journal({ stateDirectory: state, ids, log: silentLogger() }).load()).toEqual([
-      started(3),
-    ]);
+    expect(await journalOf({ stateDirectory: state, ids, log: silentLogger() }).load()).toEqual([started(3)]);
   });
 
   it('creates the empty log (0600) when it loads, before any execution needs it', async () => {
     const state = tempDir();
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     expect(await journal.load()).toEqual([]);
     const file = journalLogFile(state, ids);
     expect(readFileSync(file, 'utf8').trim()).toBe('');
@@ -63,7 +71,7 @@ describe('journal', () => {
 
   it('writes nothing when a record did not change', async () => {
     const state = tempDir();
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     await journal.save(started(3));
     await journal.save(started(3));
     await journal.save({ ...started(3), versionNumber: 3 });
@@ -78,12 +86,12 @@ describe('journal', () => {
 
   it('ignores a last line cut short by a crash (loading rewrites the log without it)', async () => {
     const state = tempDir();
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     await journal.save({ executionNumber: 1, phase: 'claiming', versionNumber: 1 });
     await journal.save(started(1));
     appendFileSync(journalLogFile(state, ids), '{"format":2,"thingName":"core-1","execu');
     const captured = captureLogger();
-    const reloaded = new Journal({ stateDirectory: state, ids, log: captured.log });
+    const reloaded = journalOf({ stateDirectory: state, ids, log: captured.log });
     expect(await reloaded.load()).toEqual([started(1)]);
     expect(captured.messages()).not.toContain('journal: ignoring unreadable record');
     await reloaded.save({
@@ -102,7 +110,7 @@ describe('journal', () => {
 
   it('compacts the log when an execution ends after COMPACT_EVERY_LINES appended lines, keeping the latest record of each', async () => {
     const state = tempDir();
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     const phases = ['claiming', 'started', 'finished', 'reported'] as const;
     const lineCounts: number[] = [];
     const executions = Math.ceil(COMPACT_EVERY_LINES / phases.length) + 2;
@@ -118,7 +126,7 @@ describe('journal', () => {
     // ...which leaves one line per execution; then it grows again.
     expect(lineCounts[compactedAt - 1]).toBe(compactedAt);
     expect(lineCounts[compactedAt]).toBe(compactedAt + phases.length);
-    const reloaded = await new Journal({ stateDirectory: state, ids, log: silentLogger() }).load();
+    const reloaded = await journalOf({ stateDirectory: state, ids, log: silentLogger() }).load();
     expect(reloaded.map((r) => [r.executionNumber, r.phase])).toEqual(
       Array.from({ length: executions }, (_, i) => [i + 1, 'reported']),
     );
@@ -127,7 +135,7 @@ describe('journal', () => {
   it('writes into the space it reserves, grows it when full, and finds its end again after a restart', async () => {
     const state = tempDir();
     const file = journalLogFile(state, ids);
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     await journal.load();
     const reserved = statSync(file).size;
     expect(reserved).toBe(RESERVE_BYTES);
@@ -138,7 +146,7 @@ describe('journal', () => {
     expect(statSync(file).size).toBeGreaterThan(reserved);
     await journal.close();
     // A second agent process opens it where the records end (no load: it appends at once).
-    const again = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const again = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     await again.save(started(count + 1));
     await again.close();
     const lines = readFileSync(file, 'utf8')
@@ -152,7 +160,7 @@ describe('journal', () => {
   it('treats a record cut short inside the reserved space as a torn write, and never glues the next one to it', async () => {
     const state = tempDir();
     const file = journalLogFile(state, ids);
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     await journal.load();
     await journal.save(started(1));
     await journal.close();
@@ -164,7 +172,7 @@ describe('journal', () => {
     const read = await readJournal(state, ids);
     expect(read).toEqual({ records: [expect.objectContaining(started(1))], problems: [] });
     // Appending without a load first (the torn bytes are still there): a newline closes them.
-    const after = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const after = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     await after.save(started(2));
     await after.close();
     const lines = readFileSync(file, 'utf8')
@@ -191,14 +199,14 @@ describe('journal', () => {
     writeFileSync(join(dir, '4.json'), JSON.stringify({ ...legacy, ...started(4) }));
     writeFileSync(join(dir, '5.json'), JSON.stringify({ ...legacy, executionNumber: 5, phase: 'reported' }));
     expect((await readJournal(state, ids)).records.map((r) => r.executionNumber)).toEqual([4, 5]);
-    const records = await new Journal({ stateDirectory: state, ids, log: silentLogger() }).load();
+    const records = await journalOf({ stateDirectory: state, ids, log: silentLogger() }).load();
     expect(records).toEqual([started(4), { executionNumber: 5, phase: 'reported' }]);
     expect(readdirSync(dir)).toEqual(['journal.log']);
   });
 
   it('keeps the last of several quick writes for one execution', async () => {
     const state = tempDir();
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     const writes = [1, 2, 3, 4, 5].map((v) => journal.save({ ...started(1), versionNumber: v }));
     await Promise.all(writes);
     const [record] = await journal.load();
@@ -209,7 +217,7 @@ describe('journal', () => {
 
   it('keeps unreadable records aside with an error log line and loads the others', async () => {
     const state = tempDir();
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger() });
     await journal.save(started(1));
     const dir = journalDirectory(state, ids);
     // Damaged lines after the record (where the journal writes, into its reserved space), and damaged
@@ -222,7 +230,7 @@ describe('journal', () => {
     writeFileSync(join(dir, '2.json'), '{"format":1,"thingName":"core-1","exec');
     writeFileSync(join(dir, '4.json.1234abcd'), 'partial temp file of an interrupted write');
     const captured = captureLogger();
-    const records = await new Journal({ stateDirectory: state, ids, log: captured.log }).load();
+    const records = await journalOf({ stateDirectory: state, ids, log: captured.log }).load();
     expect(records.map((r) => r.executionNumber)).toEqual([1]);
     const errors = captured.lines().filter((l) => l.msg === 'journal: ignoring unreadable record');
     expect(errors.map((l) => l.file).sort()).toEqual([
@@ -236,18 +244,18 @@ describe('journal', () => {
     expect(names).toContain('4.json.1234abcd');
     // Loading again is quiet: the bad records are out of the way.
     const again = captureLogger();
-    await new Journal({ stateDirectory: state, ids, log: again.log }).load();
+    await journalOf({ stateDirectory: state, ids, log: again.log }).load();
     expect(again.messages()).not.toContain('journal: ignoring unreadable record');
   });
 
   it('keeps the records of several things sharing a state directory apart', async () => {
     const state = tempDir();
     const other = { ...ids, thingName: 'site:7:core' };
-    await new Journal({ stateDirectory: state, ids: other, log: silentLogger() }).save({
+    await journalOf({ stateDirectory: state, ids: other, log: silentLogger() }).save({
       ...started(1),
       versionNumber: 7,
     });
-    await new Journal({ stateDirectory: state, ids, log: silentLogger() }).save(started(1));
+    await journalOf({ stateDirectory: state, ids, log: silentLogger() }).save(started(1));
     expect(journalDirectory(state, other)).toBe(
       join(state, 'executions', 'site%3A7%3Acore', 'ggjobs', 'fleet-job'),
     );
@@ -261,7 +269,7 @@ describe('journal', () => {
 
   it("treats a record copied into another thing's directory as unreadable", async () => {
     const state = tempDir();
-    await new Journal({ stateDirectory: state, ids, log: silentLogger() }).save(started(1));
+    await journalOf({ stateDirectory: state, ids, log: silentLogger() }).save(started(1));
     const record = readFileSync(journalLogFile(state, ids), 'utf8');
     const otherDir = journalDirectory(state, { ...ids, thingName: 'other' });
     mkdirSync(otherDir, { recursive: true });
@@ -273,7 +281,7 @@ describe('journal', () => {
 
   it('deletes the oldest closed records beyond the ones it keeps, never open ones', async () => {
     const state = tempDir();
-    const journal = new Journal({ stateDirectory: state, ids, log: silentLogger(), keepClosed: 2 });
+    const journal = journalOf({ stateDirectory: state, ids, log: silentLogger(), keepClosed: 2 });
     for (const n of [1, 2, 3, 4]) await journal.save({ executionNumber: n, phase: 'reported' });
     await journal.save({
       executionNumber: 5,
@@ -291,7 +299,7 @@ describe('journal', () => {
     const state = tempDir();
     const notADir = join(state, 'file');
     writeFileSync(notADir, 'x');
-    const journal = new Journal({ stateDirectory: notADir, ids, log: silentLogger() });
+    const journal = journalOf({ stateDirectory: notADir, ids, log: silentLogger() });
     const err = await journal.save(started(1)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JournalError);
     expect((err as Error).message).toContain(
@@ -303,6 +311,6 @@ describe('journal', () => {
     const state = join(tempDir(), 'not-yet');
     expect(await readJournal(state, ids)).toEqual({ records: [], problems: [] });
     mkdirSync(state);
-    expect(await new Journal({ stateDirectory: state, ids, log: silentLogger() }).load()).toEqual([]);
+    expect(await journalOf({ stateDirectory: state, ids, log: silentLogger() }).load()).toEqual([]);
   });
 });

@@ -33,6 +33,7 @@ async function stateWithHistory(): Promise<{ configFile: string; state: string }
     outcome: { status: 'FAILED', statusDetails: { reason: 'interrupted', step: 'install' } },
     sendAttempts: 4,
   });
+  await journal.close();
   const configFile = join(dir, 'config.json');
   writeFileSync(
     configFile,
@@ -142,6 +143,7 @@ describe('ggjobs status', () => {
       log: silentLogger(),
     });
     await other.save({ executionNumber: 7, phase: 'started', startedAt: '2025-01-03T10:00:00.000Z' });
+    await other.close();
     const res = await run('status', '--state-directory', state);
     expect(res.code, res.err).toBe(0);
     expect(res.out).toContain('thing core-1  job fleet-job  namespace ggjobs');
