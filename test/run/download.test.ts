@@ -25,7 +25,7 @@ let slowRequests = 0;
 let trusting: Record<string, unknown>;
 
 beforeAll(async () => {
-  trusting = { downloadDirectories: [await safeBase()], allowFileUrls: true };
+  trusting = { downloadDirectories: [safeBase()], allowFileUrls: true };
   server = createServer((req, res) => {
     if (req.url?.startsWith('/firmware.bin')) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': payload.length });
