@@ -10,10 +10,10 @@
 // execution, keeping only the newest `keepClosed` closed ones, is written to a temporary file, synced
 // and renamed over the log (and the directory synced), so the log stays small. Not compacting after
 // every execution spares each one a file creation, a rename and a directory fsync; recovery reads
-// the latest line of each execution either way. Loading
-// also folds a legacy file-per-execution journal into the log. Unreadable records are logged as
-// errors and kept aside (`<file>.corrupt-<time>`): the listener then treats that execution as
-// unknown, which never leads to running it twice (see decide.ts).
+// the latest line of each execution either way. Loading also folds a legacy file-per-execution
+// journal into the log. Unreadable records are logged as errors and kept aside
+// (`<file>.corrupt-<time>`): the listener then treats that execution as unknown, which never leads
+// to running it twice (see decide.ts).
 import { copyFile, type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JournalError } from '../errors.js';
