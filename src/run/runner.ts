@@ -88,7 +88,12 @@ export function createJobRunner(config: ExecutorConfig, deps: JobRunnerDeps = {}
 export function firstStep(document: unknown): StepStart | undefined {
   const parsed = parseJobDocument(document);
   const step = parsed.ok ? parsed.plan.steps[0] : undefined;
-  return step && { index: step.index, name: step.name, resumable: step.resumeAfterReboot };
+  return step && stepStartOf(step);
+}
+
+/** What onStepStart is told of a step (the listener compares it with the step firstStep announced). */
+function stepStartOf(step: PlannedStep): StepStart {
+  return { index: step.index, name: step.name, resumable: step.resumeAfterReboot };
 }
 
 async function runPlan(plan: JobPlan, runtime: StepRuntime, context: JobContext): Promise<JobOutcome> {
@@ -97,7 +102,7 @@ async function runPlan(plan: JobPlan, runtime: StepRuntime, context: JobContext)
   let last: { step: PlannedStep; result: StepResult } | undefined;
   let skipped = 0;
   for (const step of plan.steps) {
-    const start: StepStart = { index: step.index, name: step.name, resumable: step.resumeAfterReboot };
+    const start = stepStartOf(step);
     if (step.index < resumeFrom) {
       skipped++;
       notifyStepEnd(context, { ...start, ok: true, skipped: true, reason: 'completed before the restart' });
