@@ -1,8 +1,9 @@
 // The `ggjobs` command. Thin on purpose: each subcommand lives in commands/ and calls into the parts
 // of src/ that do the work; this file only wires them up and maps errors to exit codes.
-// Start-up cost: a commands/ module only declares its options; its action imports what it runs
-// (config, agent, AWS SDK, local stack) on demand, so `--version` and `--help` load commander alone
-// and each command loads only its own code. Keep new commands that way.
+// Start-up cost: `ggjobs --version` never gets here (entry.ts answers it); a commands/ module only
+// declares its options; its action imports what it runs (config, agent, AWS SDK, local stack) on
+// demand, so `--help` loads commander alone and each command loads only its own code. Keep new
+// commands that way.
 import { Command, CommanderError, Option } from 'commander';
 import { GgjobsError } from '../errors.js';
 import {
@@ -22,8 +23,6 @@ import { registerStatus } from './commands/status.js';
 import { registerSudoers } from './commands/sudoers.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { packageVersion } from './version.js';
-
-export { packageVersion } from './version.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
