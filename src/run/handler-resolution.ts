@@ -102,15 +102,7 @@ export function describeAllowed(allowed: readonly string[]): string {
  * the directory and every ancestor pass checkTrustedChain, and the handler (symlinks resolved) sits
  * directly in the directory and passes checkOwnershipAndMode.
  */
-export function resolveHandler(req: HandlerRequest): Promise<HandlerResolution> {
-  try {
-    return Promise.resolve(resolveHandlerSync(req));
-  } catch (err) {
-    return Promise.reject(err as Error);
-  }
-}
-
-function resolveHandlerSync(req: HandlerRequest): HandlerResolution {
+export function resolveHandler(req: HandlerRequest): HandlerResolution {
   const { handler, agentUid } = req;
   const badName = checkHandlerName(handler);
   if (badName) return { ok: false, reason: badName };

@@ -35,7 +35,7 @@ async function check(
     const action = step.action;
     const label = stepLabel(step.name);
     if (action.type === 'runHandler') {
-      const resolved = await resolveHandler({
+      const resolved = resolveHandler({
         handler: action.handler,
         requestedDirectory: action.directory,
         defaultDirectory: input.defaultHandlerDirectory,

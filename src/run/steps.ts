@@ -145,7 +145,7 @@ export async function runStep(step: PlannedStep, rt: StepRuntime): Promise<StepR
   let file: string;
   let args: string[];
   if (action.type === 'runHandler') {
-    const resolved = await resolveHandler({
+    const resolved = resolveHandler({
       handler: action.handler,
       requestedDirectory: action.directory,
       defaultDirectory: rt.handlerDirectory,

@@ -62,7 +62,7 @@ async function checkDirectory(directory: string, uid: number): Promise<CheckResu
     passed(name, `owned and moded as required, ${names.length} handler${names.length === 1 ? '' : 's'}`),
   ];
   for (const handler of names) {
-    const resolved = await resolveHandler({
+    const resolved = resolveHandler({
       handler,
       defaultDirectory: real,
       allowedDirectories: [real],
