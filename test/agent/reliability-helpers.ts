@@ -96,7 +96,7 @@ export const STUBBORN_DOCUMENT = {
 };
 
 /** A continuous job in NAMESPACE with `document`, targeting the seed group (the agent enrolls its own). */
-export async function createJobWithDocument(js: JobsStack, jobId: string, document: object): Promise<void> {
+export async function createJobWithDocument(js: JobsStack, jobId: string, document: unknown): Promise<void> {
   await js.createGroup(SEED_GROUP);
   await js.iot.send(
     new CreateJobCommand({

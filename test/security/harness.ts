@@ -7,14 +7,11 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateJobCommand } from '@aws-sdk/client-iot';
 import {
   type AgentProcess,
   deviceConfig,
   handlerDirectory,
   type JobsStack,
-  NAMESPACE,
-  SEED_GROUP,
   SITE_GROUP,
   saveAtomically,
   spawnGgjobs,
@@ -22,6 +19,7 @@ import {
   THING,
   waitFor,
 } from '../agent/helpers.js';
+import { createJobWithDocument } from '../agent/reliability-helpers.js';
 import { safeTempDir } from '../support/safe-dir.js';
 
 const WAIT_MS = 45_000;
@@ -70,17 +68,7 @@ export async function startAttackBench(
   await js.createThing(THING, [SITE_GROUP]);
   let n = 0;
   let markerCount = 0;
-  const createJob = async (jobId: string, document: unknown) =>
-    js.iot.send(
-      new CreateJobCommand({
-        jobId,
-        targets: [js.groupArn(SEED_GROUP)],
-        targetSelection: 'CONTINUOUS',
-        namespaceId: NAMESPACE,
-        document: JSON.stringify(document),
-      }),
-    );
-  await js.createGroup(SEED_GROUP);
+  const createJob = (jobId: string, document: unknown) => createJobWithDocument(js, jobId, document);
   await createJob('attack-0', {
     version: '1.0',
     steps: [{ action: { name: 'Warm-Up', type: 'runHandler', input: { handler: 'echo.sh', args: ['up'] } } }],
